@@ -1,0 +1,101 @@
+"""The ports the handlers need from the outside world, as Protocols.
+
+``bot/`` implements them (in-memory and Redis stores, Slack and Teams senders); tests
+can implement them too. Nothing here imports a platform or an infrastructure library.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+from cards.model import Card
+
+Clock = Callable[[], dt.datetime]
+"""Returns the current time, timezone-aware UTC. Injected so tests can move time."""
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached right now. Handlers answer that clearly; nothing crashes."""
+
+
+class Store(Protocol):
+    """A small key/value store with the few primitives the bot needs to stay correct
+    across replicas: atomic create-if-absent, compare-and-set, counters, and sorted
+    indexes. Keys are plain strings; implementations add their own namespace.
+
+    Every method may raise ``StoreUnavailable``.
+    """
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def get_many(self, keys: Sequence[str]) -> list[str | None]: ...
+
+    async def set(self, key: str, value: str, *, ttl: float | None = None) -> None: ...
+
+    async def add(self, key: str, value: str, *, ttl: float | None = None) -> bool:
+        """Set ``key`` only if it does not exist. True when this call created it."""
+        ...
+
+    async def replace(self, key: str, expected: str, value: str) -> bool:
+        """Set ``key`` to ``value`` only if it currently holds ``expected``."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def incr(self, key: str, *, ttl: float | None = None) -> int:
+        """Add one and return the new value; ``ttl`` is applied when the key is created."""
+        ...
+
+    async def index_put(self, index: str, member: str, score: float) -> None: ...
+
+    async def index_remove(self, index: str, member: str) -> None: ...
+
+    async def index_range(
+        self, index: str, *, max_score: float | None = None, limit: int = 100
+    ) -> list[tuple[str, float]]:
+        """Members with the lowest scores first, up to ``max_score`` when given."""
+        ...
+
+    async def ping(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Somewhere the bot can post without being asked: a channel or a conversation.
+
+    ``service_url`` and ``tenant`` matter on Teams only (where to send, for whom).
+    """
+
+    platform: str
+    conversation: str
+    tenant: str = ""
+    service_url: str = ""
+
+
+class DeliveryError(Exception):
+    """A platform refused or failed a send.
+
+    ``permanent`` means retrying cannot help (channel gone, bot removed): the item is
+    parked and reported, never silently dropped. ``retry_after`` is the platform's own
+    hint in seconds (HTTP 429), when it gave one.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Notifier(Protocol):
+    """Posts and updates cards in a conversation the bot was not asked in.
+
+    Used by the outbox worker, never on a customer's request path. ``post`` returns
+    the platform's reference to the message so it can be updated later.
+    """
+
+    async def post(self, target: Target, card: Card) -> str: ...
+
+    async def update(self, target: Target, ref: str, card: Card) -> None: ...

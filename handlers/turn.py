@@ -1,0 +1,125 @@
+"""What reaches the handlers (a ``Turn``) and what they give back (a reply).
+
+Adapters build a ``Turn`` from a platform payload and render the reply; handlers
+never see a raw Slack or Teams payload, and never talk to a platform directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Mapping, Union
+
+from cards.model import Card, Form
+
+
+class Platform(str, Enum):
+    SLACK = "slack"
+    TEAMS = "teams"
+    CONSOLE = "console"
+
+
+class TurnKind(str, Enum):
+    """Why the handlers are being asked something."""
+
+    COMMAND = "command"      # /equinix ...
+    MESSAGE = "message"      # a direct message or a Teams personal chat
+    MENTION = "mention"      # @bot ... in a channel
+    ACTION = "action"        # a card button
+    SUBMIT = "submit"        # a form (modal / dialog) was submitted
+    SHORTCUT = "shortcut"    # Slack message shortcut
+    INSTALL = "install"      # the bot was added somewhere
+    HOME = "home"            # Slack App Home opened
+
+
+class ConversationKind(str, Enum):
+    CHANNEL = "channel"
+    GROUP = "group"
+    DIRECT = "direct"
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A conversation on a platform; with ``tenant`` it is globally unique."""
+
+    platform: Platform
+    tenant: str
+    conversation: str
+    kind: ConversationKind = ConversationKind.CHANNEL
+
+    @property
+    def key(self) -> str:
+        """Stable string used as a store key part."""
+        return f"{self.platform.value}:{self.tenant}:{self.conversation}"
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One thing a user did, in neutral terms.
+
+    ``text`` is the command or message text without the command name or mention;
+    ``action`` and ``data`` come from a button press or a form submit; ``locale`` is the
+    platform's locale for this user when the platform tells it (``"fr-FR"``), else None.
+    ``dedupe_key`` is set by adapters when the platform may deliver the same thing twice
+    (retries, double clicks) and a handler must act once.
+    """
+
+    kind: TurnKind
+    where: Where
+    user_id: str
+    user_name: str = ""
+    locale: str | None = None
+    text: str = ""
+    action: str = ""
+    data: Mapping[str, str] = field(default_factory=dict)
+    link: str = ""
+    dedupe_key: str = ""
+
+    @property
+    def platform(self) -> Platform:
+        return self.where.platform
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A message back to the user.
+
+    ``private``: only this user sees it (Slack ephemeral; Teams has no such thing in a
+    channel, so the Teams adapter sends it as a normal reply and the handlers keep
+    private replies free of anything personal to others).
+    ``replace``: replace the card the pressed button was on, rather than add one.
+    """
+
+    card: Card | None = None
+    text: str = ""
+    private: bool = False
+    replace: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OpenForm:
+    """Open a form (Slack modal, Teams dialog) for this user."""
+
+    form: Form
+
+
+@dataclass(frozen=True, slots=True)
+class FormErrors:
+    """Keep the form open and show these messages next to the named inputs."""
+
+    errors: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """The content of the user's App Home tab (Slack) as a list of cards."""
+
+    cards: tuple[Card, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NoReply:
+    """Nothing to say (a duplicate delivery, an event we only record)."""
+
+
+Response = Union[Reply, OpenForm, FormErrors, Home, NoReply]
