@@ -159,6 +159,7 @@ class OnboardingTeam(_Model):
     name: str
     email: str
     phone: str = ""
+    language: Lang = "en"
     slack_channel: str | None = None
     teams: TeamsTarget | None = None
     members: tuple[Member, ...] = Field(min_length=1)

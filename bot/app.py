@@ -1,0 +1,182 @@
+"""The aiohttp application factory: one app serves Slack, Teams and the health routes.
+
+``create_app`` takes everything it needs as arguments (settings, and optionally a
+catalog, store, clock and HTTP session for tests); resources are opened and closed in
+``cleanup_ctx`` so a test can build and tear down as many apps as it likes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
+
+from bot.background import Background
+from bot.config import load_catalog
+from bot.delivery import Deliverer
+from bot.metrics import CONTENT_TYPE, Metrics
+from bot.settings import Settings
+from bot.stores.memory import MemoryStore
+from handlers.app import build_router
+from handlers.catalog import Catalog
+from handlers.context import Services
+from handlers.ports import Clock, Store, StoreUnavailable
+from handlers.router import Dispatcher
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+CATALOG = web.AppKey("catalog", Catalog)
+METRICS = web.AppKey("metrics", Metrics)
+BACKGROUND = web.AppKey("background", Background)
+STORE = web.AppKey("store", object)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+SESSION = web.AppKey("session", aiohttp.ClientSession)
+EXTRAS = web.AppKey("extras", dict)
+
+StoreFactory = Callable[[Settings], Awaitable[Store]]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+async def open_store(settings: Settings) -> Store:
+    """The embedded store unless Redis is configured (URL or Sentinel)."""
+    if settings.redis_sentinels:
+        from bot.stores.redis import RedisStore
+
+        return RedisStore.from_sentinel(list(settings.redis_sentinels), settings.redis_sentinel_master)
+    if settings.redis_url:
+        from bot.stores.redis import RedisStore
+
+        return RedisStore.from_url(settings.redis_url)
+    return MemoryStore()
+
+
+def _size_limit(max_bytes: int) -> Callable[..., Awaitable[web.StreamResponse]]:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+        if request.content_length is not None and request.content_length > max_bytes:
+            return web.json_response({"error": "request body too large"}, status=413)
+        return await handler(request)
+
+    return middleware
+
+
+def create_app(
+    settings: Settings,
+    *,
+    catalog: Catalog | None = None,
+    store: Store | None = None,
+    clock: Clock = utc_now,
+    session: aiohttp.ClientSession | None = None,
+    strict_texts: bool = False,
+    run_delivery: bool = True,
+    delivery_interval: float = 0.5,
+) -> web.Application:
+    """Build the app. Nothing is opened until the app starts (``cleanup_ctx``)."""
+    catalog = catalog if catalog is not None else load_catalog(settings.config_dir)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[_size_limit(settings.max_body_bytes)])
+    app[SETTINGS] = settings
+    app[CATALOG] = catalog
+    app[METRICS] = Metrics()
+    app[BACKGROUND] = Background()
+    app[EXTRAS] = {}
+    router = build_router()
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        own_session = session is None
+        http = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        own_store = store is None
+        the_store = store if store is not None else await open_store(settings)
+        wake = asyncio.Event()
+        services = Services(
+            catalog=catalog,
+            store=the_store,
+            clock=clock,
+            command=settings.slack_command,
+            strict_texts=strict_texts,
+            wake_outbox=wake.set,
+        )
+        app[STORE] = the_store
+        app[SESSION] = http
+        app[DISPATCHER] = Dispatcher(router, services)
+        if settings.slack_enabled:
+            from bot.slack import SlackAdapter
+
+            slack = SlackAdapter(settings, app[DISPATCHER], the_store, http, app[METRICS], app[BACKGROUND])
+            app[EXTRAS]["slack"] = slack
+        if settings.teams_enabled:
+            from bot.teams import TeamsAdapter
+
+            teams = TeamsAdapter(settings, app[DISPATCHER], the_store, http, app[METRICS], app[BACKGROUND])
+            await teams.start()
+            app[EXTRAS]["teams"] = teams
+        notifiers = {name: app[EXTRAS][name].notifier for name in ("slack", "teams") if name in app[EXTRAS]}
+        deliverer = Deliverer(services, notifiers, app[METRICS], wake=wake, interval=delivery_interval)
+        app[EXTRAS]["deliverer"] = deliverer
+        app[EXTRAS]["readiness"] = {"outbox": deliverer.readiness}
+        stop = asyncio.Event()
+        loop_task = asyncio.get_running_loop().create_task(deliverer.run(stop)) if run_delivery else None
+        yield
+        stop.set()
+        wake.set()
+        if loop_task is not None:
+            await loop_task
+        await app[BACKGROUND].drain()
+        if "teams" in app[EXTRAS]:
+            await app[EXTRAS]["teams"].close()
+        if own_store:
+            close = getattr(the_store, "close", None)
+            if close is not None:
+                await close()
+        if own_session:
+            await http.close()
+
+    app.cleanup_ctx.append(resources)
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        adapter = request.app[EXTRAS].get("slack")
+        if adapter is None:
+            return web.json_response({"error": "Slack is not configured on this server"}, status=404)
+        return await adapter.handle(request)
+
+    async def teams_messages(request: web.Request) -> web.StreamResponse:
+        adapter = request.app[EXTRAS].get("teams")
+        if adapter is None:
+            return web.json_response({"error": "Teams is not configured on this server"}, status=404)
+        return await adapter.handle(request)
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(request: web.Request) -> web.Response:
+        checks: dict[str, object] = {"config": "loaded"}
+        ok = True
+        try:
+            await asyncio.wait_for(request.app[STORE].ping(), timeout=2)
+            checks["store"] = "reachable"
+        except (StoreUnavailable, asyncio.TimeoutError, OSError):
+            checks["store"] = "unreachable"
+            ok = False
+        for name, probe in request.app[EXTRAS].get("readiness", {}).items():
+            detail, healthy = await probe()
+            checks[name] = detail
+            ok = ok and healthy
+        return web.json_response({"status": "ready" if ok else "not ready", "checks": checks}, status=200 if ok else 503)
+
+    async def metrics(request: web.Request) -> web.Response:
+        body = request.app[METRICS].render()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+    app.router.add_post("/slack/events", slack_events)
+    app.router.add_post("/api/messages", teams_messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    return app

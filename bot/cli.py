@@ -1,0 +1,134 @@
+"""``onboarding-bot``: serve, console, check-config, manifest slack|teams."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from aiohttp import web
+
+from bot import logs
+from bot.config import ConfigError, load_catalog
+from bot.settings import Settings, SettingsError
+
+log = logging.getLogger("bot")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env(os.environ)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _catalog(settings: Settings):
+    try:
+        return load_catalog(settings.config_dir)
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def describe(settings: Settings) -> list[str]:
+    """What ``serve`` is about to do, and what to set to enable the rest (no secrets)."""
+    lines = [f"listening on http://{settings.host}:{settings.port} (public URL {settings.public_url})"]
+    if settings.redis_sentinels:
+        lines.append(f"store: Redis via Sentinel (master {settings.redis_sentinel_master!r})")
+    elif settings.redis_url:
+        lines.append("store: Redis (REDIS_URL)")
+    else:
+        lines.append("store: embedded in-memory store (set REDIS_URL to keep state across restarts and replicas)")
+    if settings.slack_enabled:
+        lines.append(f"Slack: enabled at {settings.public_url}/slack/events (Web API {settings.slack_api_url})")
+    else:
+        lines.append("Slack: disabled; set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN to enable it")
+    if settings.microsoft_app_id:
+        lines.append(f"Teams: enabled at {settings.public_url}/api/messages ({settings.microsoft_app_type}, auth on)")
+    elif settings.teams_dev_no_auth:
+        lines.append("Teams: enabled WITHOUT authentication (TEAMS_DEV_NO_AUTH=1, for the Bot Framework Emulator only)")
+    else:
+        lines.append("Teams: disabled; set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to enable it")
+    return lines
+
+
+async def _serve(settings: Settings) -> None:
+    from bot.app import create_app
+
+    app = create_app(settings, catalog=_catalog(settings))
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    for line in describe(settings):
+        log.info(line)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down: finishing in-flight requests")
+    await runner.cleanup()  # stops accepting, waits for handlers, then runs cleanup_ctx
+    log.info("stopped")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="onboarding-bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the HTTP server (Slack, Teams, health routes)")
+    console = sub.add_parser("console", help="talk to the bot in this terminal")
+    console.add_argument("--account", default="acme-logistics", help="account id the console conversation belongs to")
+    console.add_argument("--user", default="you@example.com", help="who you are (an onboarding-team e-mail acts as a member)")
+    console.add_argument("--lang", choices=("en", "fr"), default=None)
+    sub.add_parser("check-config", help="validate config/ and report every problem")
+    manifest = sub.add_parser("manifest", help="print the Slack manifest or write the Teams app package")
+    manifest.add_argument("platform", choices=("slack", "teams"))
+    manifest.add_argument("--out", type=Path, default=Path("teams-app.zip"), help="where to write the Teams package")
+    args = parser.parse_args(argv)
+    command = args.command or "serve"
+
+    settings = _settings()
+    logs.configure(settings.log_level, settings.log_format, settings.secrets())
+
+    if command == "serve":
+        asyncio.run(_serve(settings))
+        return 0
+    if command == "check-config":
+        catalog = _catalog(settings)
+        print(f"{settings.config_dir}: OK ({len(catalog.accounts)} accounts, "
+              f"{len(catalog.routing.routes)} routing topics, {len(catalog.texts['en'])} texts in en and fr)")
+        return 0
+    if command == "console":
+        from bot.app import utc_now
+        from bot.console import run_console
+
+        catalog = _catalog(settings)
+        if catalog.account(args.account) is None:
+            print(f"unknown account {args.account!r}; known: {', '.join(a.id for a in catalog.accounts)}", file=sys.stderr)
+            return 2
+        asyncio.run(run_console(catalog, utc_now, args.account, args.user, args.lang))
+        return 0
+    if command == "manifest":
+        catalog = _catalog(settings)
+        if args.platform == "slack":
+            from bot.manifest import slack_manifest_yaml
+
+            sys.stdout.write(slack_manifest_yaml(settings, catalog))
+            return 0
+        from bot.teams_package import write_teams_package
+
+        write_teams_package(settings, catalog, args.out)
+        print(f"wrote {args.out}")
+        return 0
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""Prometheus metrics, one registry per app (no global registry: tests build many apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.requests = Counter(
+            "bot_requests_total", "Turns handled, by platform and intent.",
+            ["platform", "intent"], registry=self.registry,
+        )
+        self.errors = Counter(
+            "bot_errors_total", "Failures, by platform and kind.",
+            ["platform", "kind"], registry=self.registry,
+        )
+        self.latency = Histogram(
+            "bot_request_seconds", "Time to answer a turn, by platform and intent.",
+            ["platform", "intent"], registry=self.registry,
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+        )
+        self.rejected = Counter(
+            "bot_rejected_total", "Requests refused before any handler ran (auth, size, format).",
+            ["platform", "reason"], registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "bot_rate_limited_total", "Turns answered with a rate-limit notice.",
+            ["platform", "scope"], registry=self.registry,
+        )
+        self.outbox_pending = Gauge(
+            "bot_outbox_pending", "Notifications waiting to be delivered.", registry=self.registry,
+        )
+        self.outbox_delivered = Counter(
+            "bot_outbox_delivered_total", "Notifications delivered, by platform.",
+            ["platform"], registry=self.registry,
+        )
+        self.outbox_failed = Counter(
+            "bot_outbox_failures_total", "Failed delivery attempts, by platform and kind.",
+            ["platform", "kind"], registry=self.registry,
+        )
+
+    def observe(self, platform: str, intent: str, seconds: float) -> None:
+        self.requests.labels(platform, intent).inc()
+        self.latency.labels(platform, intent).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,119 @@
+"""Settings from the environment (12-factor), read once by the CLI and passed down.
+
+Nothing reads the environment at import time. Secrets are wrapped in ``Secret`` so a
+stray ``repr`` or log line shows ``***`` instead of the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+
+class Secret(str):
+    """A string that never shows itself in ``repr`` or f-string debugging."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self else "Secret('')"
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the variable."""
+
+
+_APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _sentinels(raw: str) -> tuple[tuple[str, int], ...]:
+    out = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        host, _, port = part.rpartition(":")
+        if not host or not port.isdigit():
+            raise SettingsError(f"REDIS_SENTINELS must look like host:port,host:port; got {part!r}")
+        out.append((host.strip("[]"), int(port)))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Settings:
+    port: int = 3978
+    host: str = "0.0.0.0"
+    public_url: str = "http://localhost:3978"
+    config_dir: Path = Path("config")
+    log_level: str = "INFO"
+    log_format: str = "text"
+    redis_url: str = ""
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str = "mymaster"
+    slack_signing_secret: Secret = Secret("")
+    slack_bot_token: Secret = Secret("")
+    slack_api_url: str = "https://slack.com/api/"
+    slack_command: str = "/equinix"
+    microsoft_app_id: str = ""
+    microsoft_app_password: Secret = Secret("")
+    microsoft_app_type: str = "MultiTenant"
+    microsoft_app_tenant_id: str = ""
+    botframework_openid_metadata_url: str = ""
+    teams_dev_no_auth: bool = False
+    max_body_bytes: int = 1024 * 1024
+    extras: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+        log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+        if log_format not in ("text", "json"):
+            raise SettingsError(f"LOG_FORMAT must be 'json' or 'text', got {log_format!r}")
+        app_type = env.get("MICROSOFT_APP_TYPE", "").strip() or "MultiTenant"
+        if app_type not in _APP_TYPES:
+            raise SettingsError(f"MICROSOFT_APP_TYPE must be one of {', '.join(_APP_TYPES)}, got {app_type!r}")
+        port = _int(env, "PORT", 3978)
+        public_url = env.get("PUBLIC_URL", "").strip().rstrip("/") or f"http://localhost:{port}"
+        api_url = env.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
+        if not api_url.endswith("/"):
+            api_url += "/"
+        return cls(
+            port=port,
+            host=env.get("HOST", "").strip() or "0.0.0.0",
+            public_url=public_url,
+            config_dir=Path(env.get("BOT_CONFIG_DIR", "").strip() or "config"),
+            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+            log_format=log_format,
+            redis_url=env.get("REDIS_URL", "").strip(),
+            redis_sentinels=_sentinels(env.get("REDIS_SENTINELS", "")),
+            redis_sentinel_master=env.get("REDIS_SENTINEL_MASTER", "").strip() or "mymaster",
+            slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "").strip()),
+            slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "").strip()),
+            slack_api_url=api_url,
+            microsoft_app_id=env.get("MICROSOFT_APP_ID", "").strip(),
+            microsoft_app_password=Secret(env.get("MICROSOFT_APP_PASSWORD", "").strip()),
+            microsoft_app_type=app_type,
+            microsoft_app_tenant_id=env.get("MICROSOFT_APP_TENANT_ID", "").strip(),
+            botframework_openid_metadata_url=env.get("BOTFRAMEWORK_OPENID_METADATA_URL", "").strip(),
+            teams_dev_no_auth=env.get("TEAMS_DEV_NO_AUTH", "").strip() in ("1", "true", "yes"),
+        )
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_signing_secret and self.slack_bot_token)
+
+    @property
+    def teams_enabled(self) -> bool:
+        return bool(self.microsoft_app_id) or self.teams_dev_no_auth
+
+    def secrets(self) -> list[str]:
+        """Every secret value set, so log filters and tests can look for leaks."""
+        return [s for s in (self.slack_signing_secret, self.slack_bot_token, self.microsoft_app_password) if s]

@@ -1,0 +1,523 @@
+"""The Slack adapter: Slack payloads in, neutral turns to the handlers, Block Kit out.
+
+Mounted in our own aiohttp app with bolt's converters (``to_bolt_request`` /
+``to_aiohttp_response``); bolt verifies the signature, answers url_verification and
+parses payloads. Bolt runs with ``process_before_response=True``: its default runner
+polls for the ack every 10 ms, which would put a fixed wait on every reply. Instead a
+slash command is answered in the HTTP response itself, and everything that has to call
+Slack's Web API (posting to a channel, opening a modal) runs as a tracked background
+task after the ack, so Slack's 3-second limit is always met.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import replace
+from typing import Any, Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.background import Background
+from bot.metrics import Metrics
+from bot.settings import Settings
+from cards import slack as blockkit
+from cards.model import Card
+from handlers.ports import DeliveryError, Store, StoreUnavailable, Target
+from handlers.router import Dispatcher, Outcome
+from handlers.turn import (
+    ConversationKind,
+    FormErrors,
+    Home,
+    NoReply,
+    OpenForm,
+    Platform,
+    Reply,
+    Response,
+    Turn,
+    TurnKind,
+    Where,
+)
+
+log = logging.getLogger(__name__)
+
+_OUR_CALLBACK = re.compile(r"^ob:")
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_WHERE_KEY = "_where"  # carried through a modal's private_metadata: where the form was opened
+_LOCALE_TTL = 24 * 3600.0
+_LOCALE_MISS_TTL = 300.0
+_PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found", "is_archived", "not_in_channel", "account_inactive", "invalid_auth",
+        "token_revoked", "no_permission", "missing_scope", "user_not_found", "msg_too_long",
+        "invalid_blocks", "message_not_found", "cant_update_message", "restricted_action",
+    }
+)
+
+
+def conversation_kind(channel: str, channel_type: str | None = None) -> ConversationKind:
+    if channel_type == "im" or channel.startswith("D"):
+        return ConversationKind.DIRECT
+    if channel_type in ("mpim", "group") or channel.startswith("G"):
+        return ConversationKind.GROUP
+    return ConversationKind.CHANNEL
+
+
+def _text_blocks(text: str) -> dict[str, Any]:
+    return blockkit.render_text(text)
+
+
+class LocaleCache:
+    """Slack users' locales (``users.info``), cached in-process and in the store.
+
+    The lookup is an HTTP call; doing it on every command would put Slack's latency on
+    every reply, so a hit is remembered for a day and a failure for five minutes.
+    """
+
+    def __init__(self, client: AsyncWebClient, store: Store, clock: Callable[[], float] = time.monotonic):
+        self.client = client
+        self.store = store
+        self.clock = clock
+        self.local: dict[str, tuple[float, str]] = {}
+
+    async def get(self, team: str, user: str) -> str | None:
+        key = f"slocale:{team}:{user}"
+        hit = self.local.get(key)
+        now = self.clock()
+        if hit and hit[0] > now:
+            return hit[1] or None
+        try:
+            stored = await self.store.get(key)
+        except StoreUnavailable:
+            stored = None
+        if stored is not None:
+            self._remember(key, stored, _LOCALE_TTL)
+            return stored or None
+        locale = ""
+        ttl = _LOCALE_TTL
+        try:
+            info = await self.client.users_info(user=user, include_locale=True)
+            locale = str((info.get("user") or {}).get("locale") or "")
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            log.info("users.info failed for a user (%s); using the account language", type(exc).__name__)
+            ttl = _LOCALE_MISS_TTL
+        self._remember(key, locale, ttl)
+        try:
+            await self.store.set(key, locale, ttl=ttl)
+        except StoreUnavailable:
+            pass
+        return locale or None
+
+    def _remember(self, key: str, locale: str, ttl: float) -> None:
+        if len(self.local) > 10_000:
+            self.local.clear()
+        self.local[key] = (self.clock() + ttl, locale)
+
+
+class SlackNotifier:
+    """Posts and updates cards in Slack channels for the outbox (``handlers.ports.Notifier``)."""
+
+    def __init__(self, client: AsyncWebClient):
+        self.client = client
+
+    async def post(self, target: Target, card: Card) -> str:
+        message = blockkit.render_message(card)
+        response = await self._call(self.client.chat_postMessage, channel=target.conversation, **message)
+        return f"{response.get('channel', target.conversation)}:{response['ts']}"
+
+    async def update(self, target: Target, ref: str, card: Card) -> None:
+        channel, _, ts = ref.partition(":")
+        message = blockkit.render_message(card)
+        await self._call(self.client.chat_update, channel=channel, ts=ts, **message)
+
+    async def _call(self, method: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+        try:
+            return await method(**kwargs)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", "")) if exc.response is not None else ""
+            status = exc.response.status_code if exc.response is not None else 0
+            if status == 429:
+                retry = float(exc.response.headers.get("Retry-After", "1") or 1)
+                raise DeliveryError("slack rate limited", retry_after=retry) from None
+            raise DeliveryError(f"slack error {error or status}", permanent=error in _PERMANENT_ERRORS) from None
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise DeliveryError(f"slack unreachable ({type(exc).__name__})") from None
+
+
+class SlackAdapter:
+    """Receives ``POST /slack/events`` and answers through the dispatcher."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        dispatcher: Dispatcher,
+        store: Store,
+        session: aiohttp.ClientSession,
+        metrics: Metrics,
+        background: Background,
+    ) -> None:
+        self.settings = settings
+        self.dispatcher = dispatcher
+        self.store = store
+        self.session = session
+        self.metrics = metrics
+        self.background = background
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token,
+            base_url=settings.slack_api_url,
+            session=session,
+            timeout=10,
+        )
+        self.notifier = SlackNotifier(self.client)
+        self.locales = LocaleCache(self.client, store)
+        self._auth: AuthorizeResult | None = None
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret,
+            authorize=self._authorize,
+            process_before_response=True,
+            logger=logging.getLogger("slack_bolt"),
+        )
+        command = settings.slack_command
+        self.app.command(command)(self._on_command)
+        self.app.event("app_mention")(self._on_mention)
+        self.app.event("message")(self._on_message)
+        self.app.event("app_home_opened")(self._on_home)
+        self.app.event("member_joined_channel")(self._on_ignored_event)
+        self.app.action({"type": "block_actions"})(self._on_action)
+        self.app.view_submission(_OUR_CALLBACK)(self._on_view_submission)
+        self.app.view_closed(_OUR_CALLBACK)(self._on_view_closed)
+        self.app.shortcut("escalate_message")(self._on_shortcut)
+
+    # -- HTTP ---------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        body = raw.decode("utf-8", errors="replace")  # a bad byte fails the signature, not us
+        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
+        bolt_response = await self.app.async_dispatch(bolt_request)
+        if bolt_response.status == 401:
+            self.metrics.rejected.labels("slack", "signature").inc()
+        elif bolt_response.status == 404:
+            # Bolt's answer to something no listener wants; Slack needs a 200 or it retries.
+            return web.Response(status=200, text="")
+        return await to_aiohttp_response(bolt_response)
+
+    async def _authorize(self, enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        """One ``auth.test`` per process; when Slack is unreachable, carry on with the token
+        (bolt's own single-team authorization would refuse every request instead)."""
+        if self._auth is None:
+            try:
+                result = await self.client.auth_test()
+                self._auth = AuthorizeResult.from_auth_test_response(
+                    auth_test_response=result, bot_token=self.settings.slack_bot_token
+                )
+            except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                log.warning("auth.test failed (%s); continuing without the bot user id", type(exc).__name__)
+                return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self.settings.slack_bot_token)
+        return self._auth
+
+    # -- turns --------------------------------------------------------------------
+    async def _run(self, turn: Turn) -> Outcome:
+        started = time.perf_counter()
+        outcome = await self.dispatcher.dispatch(turn)
+        self.metrics.observe("slack", outcome.intent, time.perf_counter() - started)
+        return outcome
+
+    async def _locale(self, team: str, user: str) -> str | None:
+        if not user:
+            return None
+        return await self.locales.get(team, user)
+
+    async def _on_command(self, args: AsyncArgs) -> None:
+        body = args.body
+        channel = str(body.get("channel_id", ""))
+        team = str(body.get("team_id", ""))
+        user = str(body.get("user_id", ""))
+        turn = Turn(
+            kind=TurnKind.COMMAND,
+            where=Where(Platform.SLACK, team, channel, conversation_kind(channel, body.get("channel_name"))),
+            user_id=user,
+            user_name=str(body.get("user_name", "")),
+            locale=await self._locale(team, user),
+            text=str(body.get("text", "")),
+        )
+        outcome = await self._run(turn)
+        response = outcome.response
+        if isinstance(response, Reply):
+            message = self._message(response)
+            await args.ack(response_type="ephemeral" if response.private else "in_channel", **message)
+        elif isinstance(response, OpenForm):
+            await args.ack()
+            self.background.spawn(self._open_form(str(body.get("trigger_id", "")), turn, response))
+        else:
+            await args.ack()
+
+    async def _on_mention(self, args: AsyncArgs) -> None:
+        await self._on_text_event(args, TurnKind.MENTION)
+
+    async def _on_message(self, args: AsyncArgs) -> None:
+        event = args.event or {}
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return  # channel chatter, edits and bot messages are not for us
+        await self._on_text_event(args, TurnKind.MESSAGE)
+
+    async def _on_text_event(self, args: AsyncArgs, kind: TurnKind) -> None:
+        body = args.body
+        event = args.event or {}
+        if not await self._first_delivery(body):
+            return
+        channel = str(event.get("channel", ""))
+        team = str(body.get("team_id") or event.get("team") or "")
+        user = str(event.get("user", ""))
+        text = _strip_mentions(str(event.get("text", "")))
+        where = Where(Platform.SLACK, team, channel, conversation_kind(channel, event.get("channel_type")))
+        thread = str(event.get("thread_ts") or "")
+
+        async def work() -> None:
+            turn = Turn(kind=kind, where=where, user_id=user, locale=await self._locale(team, user), text=text)
+            outcome = await self._run(turn)
+            await self._deliver(outcome.response, turn, thread_ts=thread)
+
+        self.background.spawn(work())
+
+    async def _on_home(self, args: AsyncArgs) -> None:
+        body = args.body
+        event = args.event or {}
+        if event.get("tab") not in (None, "home"):
+            return
+        team = str(body.get("team_id", ""))
+        user = str(event.get("user", ""))
+
+        async def work() -> None:
+            await self._publish_home(team, user)
+
+        self.background.spawn(work())
+
+    async def _on_ignored_event(self, args: AsyncArgs) -> None:
+        return None
+
+    async def _on_action(self, args: AsyncArgs) -> None:
+        await args.ack()
+        body = args.body
+        actions = body.get("actions") or []
+        if not actions:
+            return
+        first = actions[0]
+        try:
+            action, data = blockkit.parse_action(str(first.get("action_id", "")), str(first.get("value", "")))
+        except ValueError:
+            if first.get("url"):
+                return  # a link button: Slack opened the URL, nothing to answer
+            action, data = "", {}
+        team = str((body.get("team") or {}).get("id", "") or body.get("user", {}).get("team_id", ""))
+        user = str((body.get("user") or {}).get("id", ""))
+        container = body.get("container") or {}
+        channel = str((body.get("channel") or {}).get("id", "") or container.get("channel_id", ""))
+        on_home = container.get("type") == "view" and (body.get("view") or {}).get("type") == "home"
+        response_url = str(body.get("response_url", ""))
+        trigger_id = str(body.get("trigger_id", ""))
+        message_ts = str(container.get("message_ts", ""))
+
+        async def work() -> None:
+            where = Where(Platform.SLACK, team, channel or user, conversation_kind(channel or "D"))
+            turn = Turn(
+                kind=TurnKind.ACTION,
+                where=where,
+                user_id=user,
+                user_name=str((body.get("user") or {}).get("username", "")),
+                locale=await self._locale(team, user),
+                action=action,
+                data=data,
+                dedupe_key=f"slack:action:{team}:{channel}:{message_ts}:{first.get('action_ts', '')}",
+            )
+            outcome = await self._run(turn)
+            response = outcome.response
+            if isinstance(response, OpenForm):
+                await self._open_form(trigger_id, turn, response)
+            elif on_home:
+                if isinstance(response, Reply) and not response.replace:
+                    await self._post(user, response, ephemeral_user="")
+                await self._publish_home(team, user)
+            elif isinstance(response, Reply) and response_url:
+                await self._respond(response_url, response)
+            else:
+                await self._deliver(response, turn)
+
+        self.background.spawn(work())
+
+    async def _on_view_submission(self, args: AsyncArgs) -> None:
+        body = args.body
+        view = body.get("view") or {}
+        try:
+            action, data, values = blockkit.parse_view_submission(view)
+        except ValueError:
+            await args.ack()
+            return
+        where_raw = data.pop(_WHERE_KEY, "")
+        team = str((body.get("team") or {}).get("id", ""))
+        user = str((body.get("user") or {}).get("id", ""))
+        where = _where_from(where_raw, team, user)
+        turn = Turn(
+            kind=TurnKind.SUBMIT,
+            where=where,
+            user_id=user,
+            user_name=str((body.get("user") or {}).get("username", "")),
+            locale=await self._locale(team, user),
+            action=action,
+            data={**data, **values},
+            dedupe_key=f"slack:view:{view.get('id', '')}:{view.get('hash', '')}",
+        )
+        outcome = await self._run(turn)
+        response = outcome.response
+        if isinstance(response, FormErrors):
+            await args.ack(response_action="errors", errors=dict(response.errors))
+            return
+        await args.ack()
+        if isinstance(response, Reply):
+            self.background.spawn(self._post(where.conversation, response, ephemeral_user=user))
+
+    async def _on_view_closed(self, args: AsyncArgs) -> None:
+        await args.ack()
+
+    async def _on_shortcut(self, args: AsyncArgs) -> None:
+        await args.ack()
+        body = args.body
+        team = str((body.get("team") or {}).get("id", ""))
+        user = str((body.get("user") or {}).get("id", ""))
+        channel = str((body.get("channel") or {}).get("id", ""))
+        message = body.get("message") or {}
+        trigger_id = str(body.get("trigger_id", ""))
+
+        async def work() -> None:
+            link = ""
+            try:
+                permalink = await self.client.chat_getPermalink(channel=channel, message_ts=str(message.get("ts", "")))
+                link = str(permalink.get("permalink", ""))
+            except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError):
+                log.info("chat.getPermalink failed; the form opens without a link")
+            turn = Turn(
+                kind=TurnKind.SHORTCUT,
+                where=Where(Platform.SLACK, team, channel, conversation_kind(channel)),
+                user_id=user,
+                locale=await self._locale(team, user),
+                text=str(message.get("text", "")),
+                link=link,
+            )
+            outcome = await self._run(turn)
+            if isinstance(outcome.response, OpenForm):
+                await self._open_form(trigger_id, turn, outcome.response)
+            else:
+                await self._deliver(outcome.response, turn)
+
+        self.background.spawn(work())
+
+    # -- delivery -----------------------------------------------------------------
+    async def _first_delivery(self, body: dict[str, Any]) -> bool:
+        """Slack re-sends an event it thinks we missed; act on each event id once."""
+        event_id = str(body.get("event_id", ""))
+        if not event_id:
+            return True
+        try:
+            return await self.store.add(f"dedupe:slack:event:{event_id}", "1", ttl=3600)
+        except StoreUnavailable:
+            return True  # better a rare duplicate answer than silence
+
+    def _message(self, reply: Reply) -> dict[str, Any]:
+        if reply.card is not None:
+            return blockkit.render_message(reply.card)
+        return _text_blocks(reply.text)
+
+    async def _deliver(self, response: Response, turn: Turn, *, thread_ts: str = "") -> None:
+        if isinstance(response, Reply):
+            await self._post(turn.where.conversation, response, ephemeral_user=turn.user_id, thread_ts=thread_ts)
+        elif isinstance(response, Home):
+            await self._publish_home(turn.where.tenant, turn.user_id)
+        elif isinstance(response, (NoReply, FormErrors, OpenForm)):
+            return
+
+    async def _post(self, channel: str, reply: Reply, *, ephemeral_user: str, thread_ts: str = "") -> None:
+        message = self._message(reply)
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        try:
+            if reply.private and ephemeral_user and not channel.startswith("D"):
+                await self.client.chat_postEphemeral(channel=channel, user=ephemeral_user, **message)
+            else:
+                await self.client.chat_postMessage(channel=channel, **message)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            self.metrics.errors.labels("slack", "post").inc()
+            log.warning("posting a reply to Slack failed: %s", _slack_error(exc))
+
+    async def _respond(self, response_url: str, reply: Reply) -> None:
+        payload = self._message(reply)
+        if reply.replace and not reply.private:
+            payload["replace_original"] = True
+        else:
+            payload["replace_original"] = False
+            payload["response_type"] = "ephemeral" if reply.private else "in_channel"
+        try:
+            async with self.session.post(response_url, json=payload, timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                if resp.status >= 400:
+                    self.metrics.errors.labels("slack", "respond").inc()
+                    log.warning("response_url answered HTTP %s", resp.status)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            self.metrics.errors.labels("slack", "respond").inc()
+            log.warning("posting to response_url failed: %s", type(exc).__name__)
+
+    async def _open_form(self, trigger_id: str, turn: Turn, response: OpenForm) -> None:
+        form = response.form
+        where = turn.where
+        data = {**form.data, _WHERE_KEY: f"{where.kind.value}|{where.conversation}"}
+        view = blockkit.render_modal(replace(form, data=data))
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=view)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            self.metrics.errors.labels("slack", "views_open").inc()
+            log.warning("views.open failed: %s", _slack_error(exc))
+
+    async def _publish_home(self, team: str, user: str) -> None:
+        turn = Turn(
+            kind=TurnKind.HOME,
+            where=Where(Platform.SLACK, team, user, ConversationKind.DIRECT),
+            user_id=user,
+            locale=await self._locale(team, user),
+        )
+        outcome = await self._run(turn)
+        if not isinstance(outcome.response, Home):
+            return
+        try:
+            await self.client.views_publish(user_id=user, view=blockkit.render_home(list(outcome.response.cards)))
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            self.metrics.errors.labels("slack", "views_publish").inc()
+            log.warning("views.publish failed: %s", _slack_error(exc))
+
+
+def _strip_mentions(text: str) -> str:
+    return " ".join(_MENTION.sub(" ", text).split())
+
+
+def _where_from(raw: str, team: str, user: str) -> Where:
+    kind_name, _, conversation = raw.partition("|")
+    try:
+        kind = ConversationKind(kind_name)
+    except ValueError:
+        kind = ConversationKind.DIRECT
+    return Where(Platform.SLACK, team, conversation or user, kind if conversation else ConversationKind.DIRECT)
+
+
+def _slack_error(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        return str(exc.response.get("error", exc.response.status_code))
+    return type(exc).__name__
+
+
+__all__ = ["SlackAdapter", "SlackNotifier", "LocaleCache", "conversation_kind"]

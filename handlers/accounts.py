@@ -1,0 +1,76 @@
+"""Which account a conversation belongs to, and which language a user gets.
+
+Run-time links (made by the onboarding team with ``link``) live in the store and take
+precedence over the links in ``config/accounts.yaml``. A direct message belongs to the
+account that lists the user. Nothing here ever falls back to "some" account: a
+conversation that is not linked gets no customer data.
+"""
+
+from __future__ import annotations
+
+from handlers.catalog import Account, Lang
+from handlers.context import Services
+from handlers.i18n import guess_language, locale_language
+from handlers.turn import ConversationKind, Platform, Turn, TurnKind, Where
+
+UNLINKED = "-"
+
+
+def link_key(where: Where) -> str:
+    return f"link:{where.key}"
+
+
+def lang_key(turn: Turn) -> str:
+    return f"lang:{turn.platform.value}:{turn.where.tenant}:{turn.user_id}"
+
+
+def configured_account(where: Where, user_id: str, services: Services) -> Account | None:
+    """The account ``config/`` links this conversation (or, in a DM, this user) to."""
+    for account in services.catalog.accounts:
+        links = account.links
+        if where.platform is Platform.SLACK:
+            if where.conversation in links.slack_channels:
+                return account
+            if where.kind is ConversationKind.DIRECT and user_id in links.slack_users:
+                return account
+        elif where.platform is Platform.TEAMS:
+            if where.conversation in links.teams_conversations:
+                return account
+            if where.kind is ConversationKind.DIRECT and user_id in links.teams_users:
+                return account
+        elif where.platform is Platform.CONSOLE and where.conversation == account.id:
+            return account
+    return None
+
+
+async def resolve_account(turn: Turn, services: Services, *, use_store: bool = True) -> Account | None:
+    if use_store:
+        linked = await services.store.get(link_key(turn.where))
+        if linked == UNLINKED:
+            return None
+        if linked:
+            account = services.catalog.account(linked)
+            if account is not None:
+                return account
+    return configured_account(turn.where, turn.user_id, services)
+
+
+async def resolve_language(
+    turn: Turn, account: Account | None, services: Services, *, use_store: bool = True
+) -> Lang:
+    """Explicit choice, else the platform's locale, else the question's language, else
+    the account's default, else English."""
+    if use_store:
+        chosen = await services.store.get(lang_key(turn))
+        if chosen in ("en", "fr"):
+            return chosen  # type: ignore[return-value]
+    from_locale = locale_language(turn.locale)
+    if from_locale:
+        return from_locale
+    if turn.kind in (TurnKind.COMMAND, TurnKind.MESSAGE, TurnKind.MENTION):
+        guessed = guess_language(turn.text)
+        if guessed:
+            return guessed
+    if account is not None:
+        return account.language
+    return "en"

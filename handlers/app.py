@@ -1,0 +1,18 @@
+"""The list of intents the bot knows: one ``register`` line per module."""
+
+from __future__ import annotations
+
+from handlers import escalations, help, language, portal, service_desk, team
+from handlers.router import Router
+
+
+def build_router() -> Router:
+    router = Router()
+    help.register(router)
+    team.register(router)
+    service_desk.register(router)
+    portal.register(router)
+    language.register(router)
+    escalations.register(router)
+    router.otherwise(router.commands[""])
+    return router

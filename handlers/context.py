@@ -1,0 +1,69 @@
+"""What a handler gets besides the turn: the services and the per-turn facts.
+
+``Services`` is built once by the app and shared; ``Context`` is built per turn by the
+dispatcher (which account this conversation belongs to, which language to answer in,
+whether the user is on the onboarding team).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+from handlers.catalog import Account, Catalog, Lang, Member
+from handlers.i18n import Translator
+from handlers.ports import Clock, Store
+from handlers.turn import Platform
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The long-lived dependencies of the handlers, passed in by the app."""
+
+    catalog: Catalog
+    store: Store
+    clock: Clock
+    command: str = "/equinix"
+    strict_texts: bool = False
+    wake_outbox: Callable[[], None] = lambda: None
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Per-turn view of the services."""
+
+    services: Services
+    lang: Lang
+    account: Account | None
+    member: Member | None
+    platform: Platform
+    store_ok: bool = True
+
+    @property
+    def t(self) -> Translator:
+        return Translator(self.lang, self.services.catalog.texts, self.services.strict_texts)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.services.catalog
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    def now(self) -> dt.datetime:
+        return self.services.clock()
+
+    def today(self) -> dt.date:
+        return self.services.clock().date()
+
+    def access_open(self) -> bool:
+        return self.account is not None and self.account.access_open(self.today())
+
+    def cmd(self, words: str) -> str:
+        """How the user types a command on this platform, as inline code."""
+        if self.platform is Platform.SLACK:
+            return f"`{self.services.command} {words}`"
+        return f"`{words}`"

@@ -1,0 +1,167 @@
+"""Escalation records in the store: creation exactly once, state changes by compare-and-set.
+
+Kept apart from the intents (``handlers.escalations``) because the delivery loop and
+the reminders need the records without the cards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Callable
+
+from handlers.ports import Store, Target
+
+OPEN = "open"
+ACKNOWLEDGED = "acknowledged"
+RESOLVED = "resolved"
+
+OPEN_INDEX = "esc:open"        # unresolved escalations, by creation time
+REMIND_INDEX = "esc:remind"    # unacknowledged escalations, by next reminder time
+CATEGORIES = ("portal", "gsd", "billing", "shipping", "site_access", "smart_hands", "commercial", "technical", "other")
+URGENCIES = ("normal", "urgent")
+
+
+def account_index(account_id: str) -> str:
+    return f"esc:account:{account_id}"
+
+
+def _key(esc_id: str) -> str:
+    return f"esc:{esc_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One entry of the history: what happened, who did it, when."""
+
+    at: str
+    who: str
+    what: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    platform: str
+    tenant: str
+    conversation: str
+    kind: str
+    user_id: str
+    user_name: str = ""
+
+    def target(self) -> Target:
+        return Target(self.platform, self.conversation, self.tenant)
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    id: str
+    account: str
+    requester: Requester
+    subject: str
+    category: str
+    urgency: str
+    description: str
+    lang: str
+    created_at: str
+    link: str = ""
+    state: str = OPEN
+    assignee: str = ""
+    history: tuple[Event, ...] = ()
+    team_refs: dict[str, str] = field(default_factory=dict)
+    reminders: int = 0
+
+    @property
+    def created(self) -> dt.datetime:
+        return dt.datetime.fromisoformat(self.created_at)
+
+    def dumps(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+    @classmethod
+    def loads(cls, raw: str) -> "Escalation":
+        data = json.loads(raw)
+        data["requester"] = Requester(**data["requester"])
+        data["history"] = tuple(Event(**e) for e in data.get("history", ()))
+        return cls(**data)
+
+
+class Conflict(Exception):
+    """The record kept changing under us; the caller answers "try again"."""
+
+
+class Escalations:
+    """The repository of escalation records."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def get(self, esc_id: str) -> Escalation | None:
+        raw = await self.store.get(_key(esc_id))
+        return Escalation.loads(raw) if raw else None
+
+    async def get_many(self, ids: list[str]) -> list[Escalation]:
+        if not ids:
+            return []
+        raws = await self.store.get_many([_key(i) for i in ids])
+        return [Escalation.loads(raw) for raw in raws if raw]
+
+    async def create(self, draft: Escalation, idempotency_key: str, remind_at: float) -> tuple[Escalation, bool]:
+        """Store a new escalation once per ``idempotency_key``.
+
+        Returns the escalation and whether this call created it. A retried Slack request,
+        a double-clicked submit or a second replica receiving the same event all carry
+        the same key and get the first call's escalation back.
+        """
+        idem = f"idem:esc:{idempotency_key}" if idempotency_key else ""
+        if idem and not await self.store.add(idem, "pending", ttl=7 * 24 * 3600):
+            existing = await self._wait_for(idem)
+            if existing is not None:
+                return existing, False
+        number = await self.store.incr("seq:esc")
+        esc = replace(draft, id=f"ESC-{number:06d}")
+        if not await self.store.add(_key(esc.id), esc.dumps()):
+            raise Conflict(f"{esc.id} exists already")
+        score = esc.created.timestamp()
+        await self.store.index_put(OPEN_INDEX, esc.id, score)
+        await self.store.index_put(account_index(esc.account), esc.id, score)
+        await self.store.index_put(REMIND_INDEX, esc.id, remind_at)
+        if idem:
+            await self.store.set(idem, esc.id, ttl=7 * 24 * 3600)
+        return esc, True
+
+    async def _wait_for(self, idem: str) -> Escalation | None:
+        """Another request with the same key is creating the record: wait for its id."""
+        for _ in range(40):
+            value = await self.store.get(idem)
+            if value and value != "pending":
+                return await self.get(value)
+            await asyncio.sleep(0.05)
+        return None
+
+    async def change(self, esc_id: str, mutate: Callable[[Escalation], Escalation]) -> tuple[Escalation, Escalation]:
+        """Apply ``mutate`` atomically (compare-and-set, retried on a concurrent change).
+
+        ``mutate`` may raise to refuse the change; it must not have side effects.
+        Returns (before, after).
+        """
+        for _ in range(10):
+            raw = await self.store.get(_key(esc_id))
+            if raw is None:
+                raise KeyError(esc_id)
+            before = Escalation.loads(raw)
+            after = mutate(before)
+            if await self.store.replace(_key(esc_id), raw, after.dumps()):
+                return before, after
+        raise Conflict(esc_id)
+
+    async def for_account(self, account_id: str, limit: int = 50) -> list[Escalation]:
+        entries = await self.store.index_range(account_index(account_id), limit=1000)
+        ids = [member for member, _ in entries][-limit:]
+        return list(reversed(await self.get_many(ids)))
+
+    async def open(self, limit: int = 50) -> list[Escalation]:
+        entries = await self.store.index_range(OPEN_INDEX, limit=limit)
+        return await self.get_many([member for member, _ in entries])

@@ -1,0 +1,465 @@
+"""Escalations: a customer reaches the onboarding team, and sees it handled.
+
+Customer side: the form (``escalate``, the button, the Slack message shortcut), the
+confirmation with a reference, ``status``. Team side: the card in the team's channel
+with Acknowledge / Assign to me / Resolve (members only), reminders, and the App
+Home. Every delivery goes through the outbox, so nothing is lost when a platform or
+the bot blips.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import replace
+
+from cards.model import Button, Card, Choice, Divider, Fields, Form, Note, SelectInput, Style, Text, TextInput
+from handlers import buttons
+from handlers.catalog import Catalog
+from handlers.context import Context, Services
+from handlers.escalation_records import (
+    ACKNOWLEDGED,
+    CATEGORIES,
+    OPEN,
+    REMIND_INDEX,
+    RESOLVED,
+    URGENCIES,
+    Conflict,
+    Escalation,
+    Escalations,
+    Event,
+    Requester,
+)
+from handlers.escalation_records import OPEN_INDEX
+from handlers.i18n import Translator
+from handlers.outbox import Outbox, OutboxItem
+from handlers.ports import Target
+from handlers.router import Route, Router
+from handlers.team import team_card
+from handlers.turn import FormErrors, Home, OpenForm, Reply, Response, Turn, TurnKind
+
+SUBMIT = "escalation.submit"
+ACK = "esc.ack"
+ASSIGN = "esc.assign"
+RESOLVE = "esc.resolve"
+RESOLVE_SUBMIT = "esc.resolve.submit"
+REOPEN = "esc.reopen"
+SHOW = "esc.show"
+
+_ID = re.compile(r"\bESC-?(\d{1,9})\b", re.IGNORECASE)
+_LIMITS = {"subject": (3, 150), "description": (10, 3000)}
+
+
+class Refused(Exception):
+    """A team action that is not allowed in the escalation's current state."""
+
+    def __init__(self, key: str, **values: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+# -- time and targets -----------------------------------------------------------------
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def remind_after(catalog: Catalog, urgency: str) -> float:
+    return 60.0 * catalog.onboarding.remind_after_minutes.get(urgency, 240)  # type: ignore[call-overload]
+
+
+def team_targets(catalog: Catalog) -> list[Target]:
+    """Where the onboarding team's cards go: Slack and/or Teams, as configured."""
+    team = catalog.onboarding
+    targets = []
+    if team.slack_channel:
+        targets.append(Target("slack", team.slack_channel))
+    if team.teams:
+        targets.append(Target("teams", team.teams.conversation_id, team.teams.tenant_id, team.teams.service_url))
+    return targets
+
+
+async def _enqueue_team(services: Services, esc: Escalation) -> None:
+    outbox = Outbox(services.store)
+    now = services.clock().timestamp()
+    for target in team_targets(services.catalog):
+        await outbox.put(OutboxItem(f"{esc.id}:team:{target.platform}", "team", esc.id, target), now)
+    services.wake_outbox()
+
+
+async def _enqueue_requester(services: Services, esc: Escalation) -> None:
+    event = len(esc.history) - 1
+    item = OutboxItem(f"{esc.id}:requester:{event}", "requester", esc.id, esc.requester.target(), event=event)
+    await Outbox(services.store).put(item, services.clock().timestamp())
+    services.wake_outbox()
+
+
+def team_translator(services: Services) -> Translator:
+    """The onboarding team reads its cards in its own language, whoever pressed a button."""
+    return Translator(services.catalog.onboarding.language, services.catalog.texts, services.strict_texts)
+
+
+# -- labels ---------------------------------------------------------------------------
+def _state(t: Translator, esc: Escalation) -> str:
+    return t(f"esc.state.{esc.state}")
+
+
+def _who(t: Translator, name: str) -> str:
+    return name or t("esc.someone")
+
+
+def _when(t: Translator, iso: str) -> str:
+    moment = dt.datetime.fromisoformat(iso)
+    return t("esc.at", date=t.date(moment.date()), time=moment.strftime("%H:%M"))
+
+
+def _history(t: Translator, esc: Escalation) -> list[Note]:
+    return [Note(_event(t, e)) for e in esc.history[-8:]]
+
+
+def _event(t: Translator, event: Event) -> str:
+    text = t(f"esc.event.{event.what}", who=_who(t, event.who), when=_when(t, event.at))
+    return text + (" " + t("esc.note", note=event.note) if event.note else "")
+
+
+# -- customer side --------------------------------------------------------------------
+def escalation_form(ctx: Context, *, subject: str = "", description: str = "", link: str = "") -> Form:
+    t = ctx.t
+    categories = tuple(Choice(c, t(f"esc.category.{c}")) for c in CATEGORIES)
+    urgencies = tuple(Choice(u, t(f"esc.urgency.{u}")) for u in URGENCIES)
+    return Form(
+        title=t("esc.form.title"),
+        action=SUBMIT,
+        intro=t("esc.form.intro"),
+        submit_label=t("esc.form.submit"),
+        cancel_label=t("esc.form.cancel"),
+        data={"link": link[:500]} if link else {},
+        inputs=(
+            TextInput("subject", t("esc.form.subject"), placeholder=t("esc.form.subject_hint"), initial=subject[:150], max_length=150),
+            SelectInput("category", t("esc.form.category"), categories),
+            SelectInput("urgency", t("esc.form.urgency"), urgencies, initial="normal"),
+            TextInput("description", t("esc.form.description"), placeholder=t("esc.form.description_hint"),
+                      initial=description[:3000], multiline=True, max_length=3000),
+        ),
+    )
+
+
+async def open_form(turn: Turn, ctx: Context) -> Response:
+    if turn.kind is TurnKind.SHORTCUT:
+        description = turn.text + (f"\n\n{turn.link}" if turn.link else "")
+        return OpenForm(escalation_form(ctx, description=description.strip(), link=turn.link))
+    return OpenForm(escalation_form(ctx, subject=turn.text if turn.kind is not TurnKind.ACTION else ""))
+
+
+def validate(ctx: Context, data: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Clean values and per-input error messages (empty when the form is valid)."""
+    t = ctx.t
+    values = {k: str(data.get(k, "") or "").strip() for k in ("subject", "category", "urgency", "description")}
+    errors: dict[str, str] = {}
+    for name, (low, high) in _LIMITS.items():
+        if len(values[name]) < low:
+            errors[name] = t("esc.error.too_short", n=low)
+        elif len(values[name]) > high:
+            errors[name] = t("esc.error.too_long", n=high)
+    if values["category"] not in CATEGORIES:
+        errors["category"] = t("esc.error.category")
+    if values["urgency"] not in URGENCIES:
+        errors["urgency"] = t("esc.error.urgency")
+    return values, errors
+
+
+def urgent_route(ctx: Context) -> str:
+    """The phone route for an urgent problem that applies to this account right now."""
+    assert ctx.account is not None
+    if ctx.access_open():
+        return ctx.t("esc.urgent.gsd", phone=ctx.catalog.site.service_desk.phone)
+    manager = ctx.account.team.account_manager
+    return ctx.t("esc.urgent.manager", name=manager.name, phone=manager.phone or manager.email)
+
+
+async def submit(turn: Turn, ctx: Context) -> Response:
+    assert ctx.account is not None
+    values, errors = validate(ctx, dict(turn.data))
+    if errors:
+        return FormErrors(errors)
+    now = ctx.now()
+    who = turn.user_name or turn.user_id
+    draft = Escalation(
+        id="",
+        account=ctx.account.id,
+        requester=Requester(turn.platform.value, turn.where.tenant, turn.where.conversation, turn.where.kind.value, turn.user_id, turn.user_name),
+        subject=values["subject"],
+        category=values["category"],
+        urgency=values["urgency"],
+        description=values["description"],
+        lang=ctx.lang,
+        created_at=_iso(now),
+        link=str(turn.data.get("link", ""))[:500],
+        history=(Event(_iso(now), who, "created"),),
+    )
+    records = Escalations(ctx.store)
+    esc, created = await records.create(draft, turn.dedupe_key, now.timestamp() + remind_after(ctx.catalog, values["urgency"]))
+    if created:
+        await _enqueue_team(ctx.services, esc)
+    return Reply(card=confirmation_card(ctx, esc))
+
+
+def confirmation_card(ctx: Context, esc: Escalation) -> Card:
+    t = ctx.t
+    blocks: list = [
+        Text(t("esc.confirm.body", id=esc.id, team=ctx.catalog.onboarding.name)),
+        Fields(((t("esc.field.subject"), esc.subject), (t("esc.field.category"), t(f"esc.category.{esc.category}")),
+                (t("esc.field.urgency"), t(f"esc.urgency.{esc.urgency}")))),
+        Text(t("esc.confirm.next")),
+    ]
+    if esc.urgency == "urgent":
+        blocks.append(Text(urgent_route(ctx)))
+    return Card(
+        title=t("esc.confirm.title", id=esc.id),
+        blocks=tuple(blocks),
+        buttons=(Button(t("esc.button.status"), SHOW, {"id": esc.id}), buttons.team(ctx)),
+        fallback=t("esc.confirm.fallback", id=esc.id),
+    )
+
+
+async def status(turn: Turn, ctx: Context) -> Response:
+    t = ctx.t
+    records = Escalations(ctx.store)
+    wanted = _ID.search(turn.text or turn.data.get("id", ""))
+    if wanted:
+        esc = await records.get(f"ESC-{int(wanted.group(1)):06d}")
+        if esc is None or not _may_see(ctx, esc):
+            return Reply(text=t("esc.status.not_found", id=wanted.group(0).upper()), private=True)
+        return Reply(card=detail_card(ctx, esc), private=ctx.account is None)
+    if ctx.account is not None:
+        items = await records.for_account(ctx.account.id, limit=10)
+        title = t("esc.status.title", account=ctx.account.name)
+    elif ctx.member is not None:
+        items = await records.open(limit=10)
+        title = t("esc.status.title_team")
+    else:
+        from handlers.router import not_linked
+
+        return not_linked(ctx)
+    if not items:
+        return Reply(text=t("esc.status.none", escalate=ctx.cmd("escalate")), private=ctx.account is None)
+    blocks = []
+    for esc in items:
+        blocks.append(Text(t("esc.status.line", id=esc.id, subject=esc.subject, state=_state(t, esc),
+                             when=_when(t, esc.created_at))))
+        if esc.history:
+            last = esc.history[-1]
+            blocks.append(Note(_event(t, last)))
+    return Reply(card=Card(title=title, blocks=tuple(blocks), fallback=title), private=ctx.account is None)
+
+
+def _may_see(ctx: Context, esc: Escalation) -> bool:
+    if ctx.account is not None:
+        return esc.account == ctx.account.id
+    return ctx.member is not None
+
+
+def detail_card(ctx: Context, esc: Escalation) -> Card:
+    t = ctx.t
+    blocks: list = [
+        Fields(((t("esc.field.state"), _state(t, esc)), (t("esc.field.category"), t(f"esc.category.{esc.category}")),
+                (t("esc.field.urgency"), t(f"esc.urgency.{esc.urgency}")),
+                (t("esc.field.assignee"), esc.assignee or t("esc.nobody")))),
+        Text(esc.description),
+        Divider(),
+        *_history(t, esc),
+    ]
+    return Card(title=f"{esc.id} · {esc.subject}", blocks=tuple(blocks), fallback=f"{esc.id}: {_state(t, esc)}")
+
+
+# -- team side ------------------------------------------------------------------------
+def team_card_for(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
+    """The card in the onboarding team's channel; rebuilt from the record on every change."""
+    account = catalog.account(esc.account)
+    requester = esc.requester.user_name or esc.requester.user_id
+    fields = (
+        (t("esc.field.account"), account.name if account else esc.account),
+        (t("esc.field.requester"), t("esc.requester", who=requester, platform=esc.requester.platform.capitalize())),
+        (t("esc.field.category"), t(f"esc.category.{esc.category}")),
+        (t("esc.field.urgency"), t(f"esc.urgency.{esc.urgency}")),
+        (t("esc.field.state"), _state(t, esc)),
+        (t("esc.field.assignee"), esc.assignee or t("esc.nobody")),
+    )
+    blocks: list = [Fields(fields), Text(esc.description)]
+    if esc.link:
+        blocks.append(Text(t("esc.link", url=esc.link)))
+    blocks += [Divider(), *_history(t, esc)]
+    data = {"id": esc.id}
+    if esc.state == RESOLVED:
+        row: tuple[Button, ...] = (Button(t("esc.button.reopen"), REOPEN, data),)
+    else:
+        row = tuple(
+            b for b in (
+                Button(t("esc.button.ack"), ACK, data, style=Style.PRIMARY) if esc.state == OPEN else None,
+                Button(t("esc.button.assign"), ASSIGN, data),
+                Button(t("esc.button.resolve"), RESOLVE, data),
+            ) if b is not None
+        )
+    urgent = "🔴 " if esc.urgency == "urgent" else ""
+    return Card(
+        title=f"{urgent}{esc.id} · {esc.subject}",
+        blocks=tuple(blocks),
+        buttons=row,
+        fallback=t("esc.team.fallback", id=esc.id, account=account.name if account else esc.account, state=_state(t, esc)),
+    )
+
+
+def requester_card(catalog: Catalog, t: Translator, esc: Escalation, event: int) -> Card:
+    entry = esc.history[min(event, len(esc.history) - 1)]
+    body = t(f"esc.update.{entry.what}", id=esc.id, who=_who(t, entry.who), team=catalog.onboarding.name)
+    if entry.note:
+        body += " " + t("esc.note", note=entry.note)
+    return Card(
+        title=t("esc.update.title", id=esc.id, subject=esc.subject),
+        blocks=(Text(body), Note(_when(t, entry.at))),
+        buttons=(Button(t("esc.button.status"), SHOW, {"id": esc.id}),),
+        fallback=body,
+    )
+
+
+def reminder_card(catalog: Catalog, t: Translator, esc: Escalation, now: dt.datetime) -> Card:
+    waited = int((now - esc.created).total_seconds() // 60)
+    account = catalog.account(esc.account)
+    body = t("esc.reminder.body", id=esc.id, account=account.name if account else esc.account,
+             minutes=waited, urgency=t(f"esc.urgency.{esc.urgency}"))
+    return Card(
+        title=t("esc.reminder.title", id=esc.id, subject=esc.subject),
+        blocks=(Text(body),),
+        buttons=(Button(t("esc.button.ack"), ACK, {"id": esc.id}, style=Style.PRIMARY),
+                 Button(t("esc.button.assign"), ASSIGN, {"id": esc.id})),
+        fallback=body,
+    )
+
+
+def _transition(action: str, who: str, at: str, note: str = "") -> "callable":
+    def mutate(esc: Escalation) -> Escalation:
+        if action == "acknowledged":
+            if esc.state == ACKNOWLEDGED:
+                raise Refused("esc.refused.already_acknowledged", id=esc.id)
+            if esc.state == RESOLVED:
+                raise Refused("esc.refused.resolved", id=esc.id)
+            return replace(esc, state=ACKNOWLEDGED, history=(*esc.history, Event(at, who, "acknowledged")))
+        if action == "assigned":
+            if esc.state == RESOLVED:
+                raise Refused("esc.refused.resolved", id=esc.id)
+            if esc.assignee == who:
+                raise Refused("esc.refused.already_yours", id=esc.id)
+            return replace(esc, state=ACKNOWLEDGED, assignee=who, history=(*esc.history, Event(at, who, "assigned")))
+        if action == "resolved":
+            if esc.state == RESOLVED:
+                raise Refused("esc.refused.already_resolved", id=esc.id)
+            return replace(esc, state=RESOLVED, history=(*esc.history, Event(at, who, "resolved", note)))
+        if action == "reopened":
+            if esc.state != RESOLVED:
+                raise Refused("esc.refused.not_resolved", id=esc.id)
+            return replace(esc, state=ACKNOWLEDGED, history=(*esc.history, Event(at, who, "reopened", note)))
+        raise ValueError(action)
+
+    return mutate
+
+
+async def _act(turn: Turn, ctx: Context, action: str, note: str = "") -> Response:
+    assert ctx.member is not None
+    esc_id = str(turn.data.get("id", ""))
+    records = Escalations(ctx.store)
+    try:
+        _, esc = await records.change(esc_id, _transition(action, ctx.member.name, _iso(ctx.now()), note))
+    except KeyError:
+        return Reply(text=ctx.t("esc.status.not_found", id=esc_id or "?"), private=True)
+    except Refused as refused:
+        return Reply(text=ctx.t(refused.key, **refused.values), private=True)
+    except Conflict:
+        return Reply(text=ctx.t("error.internal"), private=True)
+    store = ctx.store
+    if esc.state == RESOLVED or action in ("acknowledged", "assigned"):
+        await store.index_remove(REMIND_INDEX, esc.id)
+    if esc.state == RESOLVED:
+        await store.index_remove(OPEN_INDEX, esc.id)
+    elif action == "reopened":
+        await store.index_put(OPEN_INDEX, esc.id, esc.created.timestamp())
+    await _enqueue_team(ctx.services, esc)
+    await _enqueue_requester(ctx.services, esc)
+    card = team_card_for(ctx.catalog, team_translator(ctx.services), esc)
+    if turn.kind is TurnKind.SUBMIT:
+        return Reply(text=ctx.t("esc.resolved_ack", id=esc.id), private=True)
+    return Reply(card=card, replace=True)
+
+
+async def acknowledge(turn: Turn, ctx: Context) -> Response:
+    return await _act(turn, ctx, "acknowledged")
+
+
+async def assign(turn: Turn, ctx: Context) -> Response:
+    return await _act(turn, ctx, "assigned")
+
+
+async def resolve(turn: Turn, ctx: Context) -> Response:
+    """Resolve asks for an optional note first; the form's submit does the change."""
+    esc_id = str(turn.data.get("id", ""))
+    esc = await Escalations(ctx.store).get(esc_id)
+    if esc is None:
+        return Reply(text=ctx.t("esc.status.not_found", id=esc_id or "?"), private=True)
+    if esc.state == RESOLVED:
+        return Reply(text=ctx.t("esc.refused.already_resolved", id=esc.id), private=True)
+    t = ctx.t
+    return OpenForm(Form(
+        title=t("esc.resolve.title"),
+        action=RESOLVE_SUBMIT,
+        intro=t("esc.resolve.intro", id=esc.id, subject=esc.subject),
+        submit_label=t("esc.resolve.submit"),
+        cancel_label=t("esc.form.cancel"),
+        data={"id": esc.id},
+        inputs=(TextInput("note", t("esc.resolve.note"), placeholder=t("esc.resolve.note_hint"), multiline=True,
+                          required=False, max_length=1000),),
+    ))
+
+
+async def resolve_submit(turn: Turn, ctx: Context) -> Response:
+    note = str(turn.data.get("note", "") or "").strip()[:1000]
+    return await _act(turn, ctx, "resolved", note)
+
+
+async def reopen(turn: Turn, ctx: Context) -> Response:
+    return await _act(turn, ctx, "reopened")
+
+
+async def show(turn: Turn, ctx: Context) -> Response:
+    return await status(replace(turn, text=str(turn.data.get("id", ""))), ctx)
+
+
+async def home(turn: Turn, ctx: Context) -> Response:
+    """Slack App Home: the team's open escalations for members; the account team otherwise."""
+    t = ctx.t
+    if ctx.member is not None:
+        items = await Escalations(ctx.store).open(limit=12)
+        cards = [Card(title=t("esc.home.title", n=len(items)), blocks=(Text(t("esc.home.intro")),) if items else
+                      (Text(t("esc.home.empty")),))]
+        cards += [team_card_for(ctx.catalog, team_translator(ctx.services), esc) for esc in items]
+        return Home(tuple(cards))
+    from handlers.help import help_card
+
+    cards = [help_card(ctx)]
+    if ctx.account is not None:
+        cards.insert(0, team_card(ctx))
+    return Home(tuple(cards))
+
+
+def register(router: Router) -> None:
+    start = Route("escalate", open_form, needs_account=True)
+    router.command(("escalate", "escalade", "escalader", "escalation", "remonter"), start)
+    router.action(buttons.OPEN_ESCALATION, start)
+    router.on(TurnKind.SHORTCUT, start)
+    router.submit(SUBMIT, Route("escalate.submit", submit, needs_account=True))
+    router.command(("status", "statut", "suivi"), Route("status", status))
+    router.action(SHOW, Route("status", show))
+    router.action(ACK, Route("esc.ack", acknowledge, needs_member=True))
+    router.action(ASSIGN, Route("esc.assign", assign, needs_member=True))
+    router.action(RESOLVE, Route("esc.resolve", resolve, needs_member=True))
+    router.submit(RESOLVE_SUBMIT, Route("esc.resolve", resolve_submit, needs_member=True))
+    router.action(REOPEN, Route("esc.reopen", reopen, needs_member=True))
+    router.on(TurnKind.HOME, Route("home", home))

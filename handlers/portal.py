@@ -1,0 +1,53 @@
+"""``ecp``: the customer portal: what it offers, its limits, where to learn it, and
+whether this account may use it yet."""
+
+from __future__ import annotations
+
+from cards.model import Button, Card, Note, Text
+from handlers import buttons
+from handlers.context import Context
+from handlers.router import Route, Router
+from handlers.status_line import access_sentence, until_then
+from handlers.turn import Reply, Response, Turn, TurnKind
+
+
+def ecp_card(ctx: Context) -> Card:
+    t = ctx.t
+    site = ctx.catalog.site
+    blocks: list = []
+    if ctx.account is None:
+        blocks.append(Note(t("ecp.no_account")))
+    elif ctx.access_open():
+        blocks.append(Text(access_sentence(ctx)))
+    else:
+        blocks.append(Text(t("ecp.not_yet") + " " + access_sentence(ctx) + " " + until_then(ctx)))
+    blocks += [
+        Text(t("ecp.what")),
+        Text(t("ecp.functions")),
+        Text(t("ecp.offers")),
+        Text(t("ecp.tickets", gsd=site.service_desk.phone)),
+    ]
+    if ctx.account is not None:
+        csm = ctx.account.team.customer_success_manager
+        blocks.append(Text(t("ecp.learn_csm", url=site.resource_center.download_url, csm=csm.name, email=csm.email)))
+    else:
+        blocks.append(Text(t("ecp.learn", url=site.resource_center.download_url)))
+    blocks.append(Note(t("ecp.pin")))
+    row = list(buttons.next_steps(ctx, without=buttons.SHOW_ECP))
+    row.insert(0, Button(t("button.tutorials"), url=site.resource_center.download_url))
+    return Card(
+        title=t("ecp.title"),
+        blocks=tuple(blocks),
+        buttons=tuple(row),
+        fallback=t("ecp.fallback"),
+    )
+
+
+async def show_ecp(turn: Turn, ctx: Context) -> Response:
+    return Reply(card=ecp_card(ctx), replace=turn.kind is TurnKind.ACTION)
+
+
+def register(router: Router) -> None:
+    route = Route("ecp", show_ecp)
+    router.command(("ecp", "portal", "portail"), route)
+    router.action(buttons.SHOW_ECP, route)

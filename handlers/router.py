@@ -1,0 +1,169 @@
+"""Explicit routing from a ``Turn`` to the handler that answers it.
+
+Each intent module exposes ``register(router)``; ``handlers.app.build_router`` calls
+them one by one, so adding an intent is one module and one line. The ``Dispatcher``
+does what every turn needs before a handler runs (language, account, membership)
+and turns failures into clear answers instead of silence.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from handlers.accounts import resolve_account, resolve_language
+from handlers.context import Context, Services
+from handlers.i18n import Translator, fold
+from handlers.ports import StoreUnavailable
+from handlers.turn import Reply, Response, Turn, TurnKind
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Turn, Context], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    intent: str
+    handler: Handler
+    needs_account: bool = False
+    needs_member: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the dispatcher decided: the intent (for metrics and logs) and the response."""
+
+    intent: str
+    response: Response
+    lang: str = "en"
+
+
+class Router:
+    """Maps command words, button actions and form submits to routes."""
+
+    def __init__(self) -> None:
+        self.commands: dict[str, Route] = {}
+        self.actions: dict[str, Route] = {}
+        self.submits: dict[str, Route] = {}
+        self.special: dict[TurnKind, Route] = {}
+        self.fallback: Route | None = None
+
+    def command(self, words: tuple[str, ...], route: Route) -> None:
+        """Register a command under each of ``words`` (folded: case and accents ignored)."""
+        for word in words:
+            key = fold(word)
+            if key in self.commands:
+                raise ValueError(f"command word {word!r} registered twice")
+            self.commands[key] = route
+
+    def action(self, action: str, route: Route) -> None:
+        if action in self.actions:
+            raise ValueError(f"action {action!r} registered twice")
+        self.actions[action] = route
+
+    def submit(self, action: str, route: Route) -> None:
+        if action in self.submits:
+            raise ValueError(f"form {action!r} registered twice")
+        self.submits[action] = route
+
+    def on(self, kind: TurnKind, route: Route) -> None:
+        """Routes for turns that carry no command: installs, App Home, shortcuts."""
+        self.special[kind] = route
+
+    def otherwise(self, route: Route) -> None:
+        """What answers text that is no command (a question)."""
+        self.fallback = route
+
+    def split(self, text: str) -> tuple[Route | None, str]:
+        """The route named by the first word of ``text`` and the rest of the text."""
+        stripped = text.strip()
+        if not stripped:
+            return self.commands.get(""), ""
+        first, _, rest = stripped.partition(" ")
+        route = self.commands.get(fold(first))
+        if route is None:
+            return None, stripped
+        return route, rest.strip()
+
+    def find(self, turn: Turn) -> tuple[Route | None, Turn]:
+        if turn.kind in (TurnKind.COMMAND, TurnKind.MESSAGE, TurnKind.MENTION):
+            route, rest = self.split(turn.text)
+            if route is not None:
+                return route, _with_text(turn, rest)
+            return self.fallback, turn
+        if turn.kind is TurnKind.ACTION:
+            return self.actions.get(turn.action), turn
+        if turn.kind is TurnKind.SUBMIT:
+            return self.submits.get(turn.action), turn
+        return self.special.get(turn.kind), turn
+
+
+def _with_text(turn: Turn, text: str) -> Turn:
+    from dataclasses import replace
+
+    return replace(turn, text=text)
+
+
+class Dispatcher:
+    """Runs one turn through the router with everything a handler may rely on."""
+
+    def __init__(self, router: Router, services: Services) -> None:
+        self.router = router
+        self.services = services
+
+    async def context_for(self, turn: Turn) -> Context:
+        store_ok = True
+        try:
+            account = await resolve_account(turn, self.services)
+            lang = await resolve_language(turn, account, self.services)
+        except StoreUnavailable:
+            store_ok = False
+            account = await resolve_account(turn, self.services, use_store=False)
+            lang = await resolve_language(turn, account, self.services, use_store=False)
+        member = self.services.catalog.onboarding.member_for(turn.platform.value, turn.user_id)
+        return Context(
+            services=self.services,
+            lang=lang,
+            account=account,
+            member=member,
+            platform=turn.platform,
+            store_ok=store_ok,
+        )
+
+    async def dispatch(self, turn: Turn) -> Outcome:
+        ctx = await self.context_for(turn)
+        route, turn = self.router.find(turn)
+        if route is None:
+            return Outcome("unknown", _unknown(turn, ctx), ctx.lang)
+        if route.needs_member and ctx.member is None:
+            return Outcome(route.intent, Reply(text=ctx.t("error.not_member"), private=True), ctx.lang)
+        if route.needs_account and ctx.account is None:
+            return Outcome(route.intent, not_linked(ctx), ctx.lang)
+        try:
+            response = await route.handler(turn, ctx)
+        except StoreUnavailable:
+            log.warning("store unavailable while handling %s", route.intent)
+            response = Reply(text=ctx.t("error.store_down"), private=True)
+        except Exception:  # noqa: BLE001 - a bug must not turn into silence for the user
+            log.exception("handler %s failed", route.intent)
+            response = Reply(text=ctx.t("error.internal"), private=True)
+        return Outcome(route.intent, response, ctx.lang)
+
+
+def not_linked(ctx: Context) -> Reply:
+    """The answer in a conversation that belongs to no account: what to do, no data."""
+    t: Translator = ctx.t
+    return Reply(
+        text=t("error.not_linked", link=ctx.cmd("link <account-id>"), email=ctx.catalog.onboarding.email),
+        private=True,
+    )
+
+
+def _unknown(turn: Turn, ctx: Context) -> Reply:
+    if turn.kind is TurnKind.ACTION:
+        return Reply(text=ctx.t("error.stale_button"), private=True)
+    if turn.kind is TurnKind.SUBMIT:
+        return Reply(text=ctx.t("error.stale_form"), private=True)
+    return Reply(text=ctx.t("error.unknown", help=ctx.cmd("help")), private=True)

@@ -1,0 +1,52 @@
+"""``gsd``: the Global Service Desk: how to reach it, what it handles, the PIN, and
+whether this account may use it yet."""
+
+from __future__ import annotations
+
+from cards.model import Card, Fields, Note, Text
+from handlers import buttons
+from handlers.context import Context
+from handlers.router import Route, Router
+from handlers.status_line import access_sentence, until_then
+from handlers.turn import Reply, Response, Turn, TurnKind
+
+
+def gsd_card(ctx: Context) -> Card:
+    t = ctx.t
+    desk = ctx.catalog.site.service_desk
+    blocks: list = []
+    if ctx.account is None:
+        blocks.append(Note(t("gsd.no_account")))
+    elif ctx.access_open():
+        blocks.append(Text(access_sentence(ctx)))
+    else:
+        blocks.append(Text(t("gsd.not_yet") + " " + access_sentence(ctx) + " " + until_then(ctx)))
+    blocks += [
+        Fields(
+            (
+                (t("gsd.phone"), t("gsd.phone_value", phone=desk.phone)),
+                (t("gsd.email"), desk.email),
+                (t("gsd.hours"), t("gsd.hours_value", hours=desk.hours)),
+                (t("gsd.language"), t("gsd.language_value")),
+            )
+        ),
+        Text(t("gsd.handles")),
+        Text(t("gsd.urgent", phone=desk.phone)),
+        Note(t("gsd.pin")),
+    ]
+    return Card(
+        title=t("gsd.title"),
+        blocks=tuple(blocks),
+        buttons=buttons.next_steps(ctx, without=buttons.SHOW_GSD),
+        fallback=t("gsd.fallback", phone=desk.phone, email=desk.email),
+    )
+
+
+async def show_gsd(turn: Turn, ctx: Context) -> Response:
+    return Reply(card=gsd_card(ctx), replace=turn.kind is TurnKind.ACTION)
+
+
+def register(router: Router) -> None:
+    route = Route("gsd", show_gsd)
+    router.command(("gsd", "desk", "servicedesk", "service-desk", "support"), route)
+    router.action(buttons.SHOW_GSD, route)
