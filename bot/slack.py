@@ -32,6 +32,7 @@ from bot.metrics import Metrics
 from bot.settings import Settings
 from cards import slack as blockkit
 from cards.model import Card
+from cards.text import readable
 from handlers.ports import DeliveryError, Store, StoreUnavailable, Target
 from handlers.router import Dispatcher, Outcome
 from handlers.turn import (
@@ -73,7 +74,9 @@ def conversation_kind(channel: str, channel_type: str | None = None) -> Conversa
 
 
 def _text_blocks(text: str) -> dict[str, Any]:
-    return blockkit.render_text(text)
+    """A plain reply (no card) as a message: sections of mrkdwn, and a notification text."""
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in blockkit.mrkdwn_chunks(text)]
+    return {"text": readable(text)[:3000], "blocks": blocks[:50]}
 
 
 class LocaleCache:
@@ -183,7 +186,7 @@ class SlackAdapter:
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret,
-            authorize=self._authorize,
+            authorize=self._authorizer(),
             process_before_response=True,
             logger=logging.getLogger("slack_bolt"),
         )
@@ -193,7 +196,7 @@ class SlackAdapter:
         self.app.event("message")(self._on_message)
         self.app.event("app_home_opened")(self._on_home)
         self.app.event("member_joined_channel")(self._on_ignored_event)
-        self.app.action({"type": "block_actions"})(self._on_action)
+        self.app.action(re.compile(".*"))(self._on_action)
         self.app.view_submission(_OUR_CALLBACK)(self._on_view_submission)
         self.app.view_closed(_OUR_CALLBACK)(self._on_view_closed)
         self.app.shortcut("escalate_message")(self._on_shortcut)
@@ -211,7 +214,14 @@ class SlackAdapter:
             return web.Response(status=200, text="")
         return await to_aiohttp_response(bolt_response)
 
-    async def _authorize(self, enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+    def _authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
+        # Bolt injects arguments by parameter name, so it needs a plain function.
+        async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+            return await self._authorize(enterprise_id, team_id)
+
+        return authorize
+
+    async def _authorize(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         """One ``auth.test`` per process; when Slack is unreachable, carry on with the token
         (bolt's own single-team authorization would refuse every request instead)."""
         if self._auth is None:

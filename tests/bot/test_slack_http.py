@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -52,8 +53,7 @@ async def test_gsd_card_says_not_open_yet_for_an_onboarding_account(slack_client
 async def test_gsd_card_for_a_complete_account_says_open(slack_client):
     body = await (await post_signed(slack_client, command_body("gsd", channel="C0DEMO00002"))).json()
     rendered = texts_of(body["blocks"])
-    assert "not open" not in rendered and "ouvert" in rendered  # Globex answers in French by default? no: locale en-US
-    
+    assert "not open" not in rendered and "is open" in rendered
 
 async def test_unlinked_channel_gets_no_account_data(slack_client):
     body = await (await post_signed(slack_client, command_body("team", channel="C0UNLINKED1"))).json()
@@ -106,7 +106,7 @@ async def test_a_retried_event_is_answered_once(slack_client, fake_slack):
     await post_signed(slack_client, body, content_type="application/json")
     await post_signed(slack_client, body, content_type="application/json", extra={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     await fake_slack.wait_for("chat.postMessage")
-    await slack_client.app  # noqa: B018 - just a yield point
+    await asyncio.sleep(0.2)  # a second answer, if any, would have been posted by now
     assert len(fake_slack.of("chat.postMessage")) == 1
 
 

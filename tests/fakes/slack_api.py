@@ -25,6 +25,7 @@ class Failure:
     error: str = ""
     delay: float = 0.0
     retry_after: int | None = None
+    channel: str | None = None  # only calls to this channel fail
 
 
 @dataclass
@@ -77,7 +78,7 @@ class FakeSlackApi:
     # -- server ---------------------------------------------------------------
     async def start(self) -> None:
         app = web.Application()
-        app.router.add_post("/api/{method}", self._api)
+        app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
         self.server = TestServer(app)
         await self.server.start_server()
@@ -88,6 +89,8 @@ class FakeSlackApi:
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         raw = await request.read()
+        if request.method == "GET":
+            return dict(request.query)
         if request.content_type == "application/json":
             return json.loads(raw or b"{}")
         args: dict[str, Any] = dict(parse_qsl(raw.decode()))
@@ -101,8 +104,10 @@ class FakeSlackApi:
         args = await self._args(request)
         self.calls.append(Call(method, args, {k: v for k, v in request.headers.items()}))
         self.changed.set()
-        if self.failures.get(method):
-            failure = self.failures[method].pop(0)
+        pending = [f for f in self.failures.get(method, []) if f.channel in (None, args.get("channel"))]
+        if pending:
+            failure = pending[0]
+            self.failures[method].remove(failure)
             if failure.delay:
                 await asyncio.sleep(failure.delay)
             if failure.status != 200:
