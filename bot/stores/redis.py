@@ -1,0 +1,357 @@
+"""``RedisStore``: the ``Store`` port on Redis, for running several replicas.
+
+Every primitive is a single Redis command or a short Lua script, so it is atomic
+across replicas without client-side locks: ``add`` is ``SET NX``, ``replace`` and
+``incr`` are scripts (compare-then-set, increment-then-expire-if-new), indexes are
+sorted sets.
+
+Failure policy: anything that means "Redis cannot answer right now" (refused or
+dropped connection, timeout, server still loading its data, a replica refusing a
+write during failover) becomes ``handlers.ports.StoreUnavailable``, whose message
+names the server but never its password. Handlers turn that into a clear answer
+instead of crashing. Clients built by ``from_url``/``from_sentinel`` retry a few
+times with exponential backoff and health-check idle connections, so a Redis restart
+or a Sentinel failover costs at most a few failed calls, never a bot restart; the
+timeouts are short so an outage is reported in about a second, not a minute.
+
+Layout under the namespace (default ``ob:v1:``): ``<ns>kv:<key>`` for values and
+``<ns>ix:<index>`` for indexes, so a key and an index may share a name (as they can
+in ``MemoryStore``) and bumping the namespace version isolates incompatible data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import redis.exceptions as rex
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+from redis.backoff import ExponentialBackoff, NoBackoff
+
+from handlers.ports import StoreUnavailable
+
+DEFAULT_NAMESPACE = "ob:v1:"
+
+SOCKET_TIMEOUT = 1.5
+"""Seconds to wait for a reply: an answer slower than this is an outage to report."""
+SOCKET_CONNECT_TIMEOUT = 1.0
+HEALTH_CHECK_INTERVAL = 10
+"""Idle pooled connections are PINGed before reuse, so one broken by a restart is
+replaced instead of failing a customer's request."""
+MAX_CONNECTIONS = 64
+"""Per process. Beyond this, calls wait for a free connection instead of failing:
+redis-py's default pool raises "Too many connections" past 100, which would turn a
+burst of activity into StoreUnavailable."""
+POOL_TIMEOUT = 2.0
+"""How long a call may wait for a free pooled connection before reporting an outage."""
+RETRIES = 3
+BACKOFF_BASE = 0.05
+BACKOFF_CAP = 0.5
+"""With these, a refused or reset connection is retried for ~0.7 s in total: long
+enough to replace every connection a restart broke, short enough that an outage is
+reported well inside Slack's 3 s acknowledgement budget."""
+RETRY_ON: tuple[type[rex.RedisError], ...] = (rex.ConnectionError,)
+"""Only connection errors are retried (they include BusyLoadingError while a
+restarted server replays its data). Timeouts are not: a server that does not answer
+in ``SOCKET_TIMEOUT`` is hung or overloaded, and retrying would multiply both the
+load and the caller's wait (4 x 1.5 s would blow the 3 s budget)."""
+
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    rex.ConnectionError,  # also BusyLoadingError, AuthenticationError, MasterNotFoundError
+    rex.TimeoutError,
+    rex.ReadOnlyError,  # writing to a master that was just demoted
+    rex.MasterDownError,  # a replica that lost its master
+    OSError,  # raw socket errors; includes the builtin TimeoutError
+)
+
+# KEYS[1] key; ARGV[1] expected, ARGV[2] new value. KEEPTTL: a compare-and-set
+# must not make a lease or a dedup marker immortal (or shorten it).
+_REPLACE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+  return 1
+end
+return 0
+"""
+
+# KEYS[1] key; ARGV[1] ttl in ms, 0 for none. The TTL is set only by the call that
+# created the counter, so a rate-limit window is not extended by every hit.
+_INCR_LUA = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 and tonumber(ARGV[1]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+end
+return n
+"""
+
+
+def connection_defaults() -> dict[str, Any]:
+    """Client options used by ``from_url``/``from_sentinel`` unless overridden.
+
+    A function, not a constant: each client gets its own ``Retry`` object.
+    """
+    return {
+        "socket_timeout": SOCKET_TIMEOUT,
+        "socket_connect_timeout": SOCKET_CONNECT_TIMEOUT,
+        "health_check_interval": HEALTH_CHECK_INTERVAL,
+        "retry": Retry(ExponentialBackoff(cap=BACKOFF_CAP, base=BACKOFF_BASE), RETRIES, supported_errors=RETRY_ON),
+        "max_connections": MAX_CONNECTIONS,
+        "timeout": POOL_TIMEOUT,  # BlockingConnectionPool: wait for a free connection
+    }
+
+
+class _BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
+    """Sentinel master discovery with the blocking pool's wait-for-a-connection
+    behaviour (SentinelConnectionPool only changes how connections find the master;
+    BlockingConnectionPool only changes how they are handed out)."""
+
+
+def _ttl_ms(ttl: float | None) -> int | None:
+    """Seconds to whole milliseconds, rounded up so a key never expires early.
+
+    Non-positive or infinite TTLs are refused here, as ``MemoryStore`` refuses them,
+    rather than being sent to Redis (which errors) or silently meaning "forever".
+    """
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
+        raise TypeError(f"ttl must be a number of seconds, not {type(ttl).__name__}")
+    if not math.isfinite(ttl) or ttl <= 0:
+        raise ValueError(f"ttl must be a positive finite number of seconds, got {ttl!r}")
+    return max(1, math.ceil(ttl * 1000))
+
+
+def _check_str(what: str, value: object) -> str:
+    # redis-py would happily store str(5) or b"..."; refusing keeps both stores alike
+    # and callers honest about what comes back (always str).
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be str, not {type(value).__name__}")
+    return value
+
+
+def _check_score(score: float) -> float:
+    if isinstance(score, bool) or not isinstance(score, (int, float)):
+        raise TypeError(f"score must be a number, not {type(score).__name__}")
+    if math.isnan(score):
+        raise ValueError("score must not be NaN")
+    return float(score)
+
+
+def _check_limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"limit must be int, not {type(limit).__name__}")
+    if limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+    return limit
+
+
+def _secret_forms(secret: object) -> set[str]:
+    """A secret as it may appear in text: raw and URL-encoded."""
+    if not isinstance(secret, str) or not secret:
+        return set()
+    return {secret, quote(secret, safe=""), quote(secret)}
+
+
+def _describe(kwargs: dict[str, Any]) -> str:
+    """Where a connection goes, without credentials."""
+    if kwargs.get("path"):
+        return f"unix:{kwargs['path']}"
+    return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+class RedisStore:
+    """``Store`` on a ``redis.asyncio.Redis`` client created with ``decode_responses=True``.
+
+    The store owns the client: ``close()`` closes it. Prefer ``from_url`` or
+    ``from_sentinel``, which set the timeouts and retry policy described in the
+    module docstring.
+    """
+
+    def __init__(self, client: Redis, namespace: str = DEFAULT_NAMESPACE) -> None:
+        kwargs = client.get_connection_kwargs()
+        if not kwargs.get("decode_responses"):
+            raise ValueError("RedisStore needs a client created with decode_responses=True")
+        self._client = client
+        self._ns = _check_str("namespace", namespace)
+        self._where = _describe(kwargs)
+        self._secrets: set[str] = _secret_forms(kwargs.get("password"))
+        self._sentinel: Sentinel | None = None
+        # register_script does no I/O; the scripts are loaded on first use and
+        # reloaded automatically (NOSCRIPT) after a restart empties the script cache.
+        self._replace_script = client.register_script(_REPLACE_LUA)
+        self._incr_script = client.register_script(_INCR_LUA)
+
+    @classmethod
+    def from_url(cls, url: str, *, namespace: str = DEFAULT_NAMESPACE, **kw: Any) -> RedisStore:
+        """Connect to ``redis://[:password@]host:port/db`` (or ``rediss://``, ``unix://``).
+
+        ``kw`` overrides the client options from ``connection_defaults()``;
+        ``decode_responses`` is always True because the store speaks ``str``.
+        """
+        options = {**connection_defaults(), **kw, "decode_responses": True}
+        try:
+            pool = BlockingConnectionPool.from_url(url, **options)
+            password = urlsplit(url).password
+        except ValueError:
+            # urllib/redis-py quote the malformed part of the URL, which may be the
+            # password (an unescaped '/' or ':' in it); say what is wrong, not what.
+            raise ValueError(
+                "invalid Redis URL: expected redis://[[user]:password@]host[:port][/db] "
+                "(percent-encode special characters in the password)"
+            ) from None
+        store = cls(Redis.from_pool(pool), namespace=namespace)
+        store._secrets |= _secret_forms(password)
+        return store
+
+    @classmethod
+    def from_sentinel(
+        cls,
+        sentinels: list[tuple[str, int]],
+        master: str,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        sentinel_kwargs: dict[str, Any] | None = None,
+        **kw: Any,
+    ) -> RedisStore:
+        """Follow the master of service ``master`` as known to ``sentinels``.
+
+        ``kw`` are options for connections to the master (``password`` etc.), over
+        ``connection_defaults()``; ``sentinel_kwargs`` those for the sentinels
+        themselves (``password`` if they require one). After a failover the pool
+        asks the sentinels again and the retry policy covers the switch.
+        """
+        options = {**connection_defaults(), **kw, "decode_responses": True}
+        sentinel_options: dict[str, Any] = {
+            "socket_timeout": options["socket_timeout"],
+            "socket_connect_timeout": options["socket_connect_timeout"],
+            # Sentinel queries run inside the master connection's own retry loop
+            # (which already retries each command): retrying here too would
+            # multiply the attempts and make an outage take many seconds to report.
+            "retry": Retry(NoBackoff(), 0),
+            **(sentinel_kwargs or {}),
+        }
+        sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_options, **options)
+        client = sentinel.master_for(master, connection_pool_class=_BlockingSentinelPool)
+        store = cls(client, namespace=namespace)
+        store._sentinel = sentinel
+        store._where = f"sentinel service {master!r} via " + ",".join(f"{h}:{p}" for h, p in sentinels)
+        store._secrets |= _secret_forms(options.get("password"))
+        store._secrets |= _secret_forms(sentinel_options.get("password"))
+        return store
+
+    @property
+    def namespace(self) -> str:
+        return self._ns
+
+    def __repr__(self) -> str:
+        return f"<RedisStore {self._where} namespace={self._ns!r}>"
+
+    async def close(self) -> None:
+        """Close the client (and the sentinel connections, if any)."""
+        try:
+            await self._client.aclose()
+        finally:
+            if self._sentinel is not None:
+                await self._sentinel.aclose()
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _key(self, key: str) -> str:
+        return f"{self._ns}kv:{_check_str('key', key)}"
+
+    def _index(self, index: str) -> str:
+        return f"{self._ns}ix:{_check_str('index', index)}"
+
+    def _scrub(self, text: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+    @contextlib.contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Turn "cannot reach Redis" into ``StoreUnavailable`` (password-free)."""
+        try:
+            yield
+        except _UNAVAILABLE as exc:
+            raw = f"{type(exc).__name__}: {exc}"
+            detail = self._scrub(raw)
+            error = StoreUnavailable(f"Redis store unavailable ({self._where}): {detail}")
+            if detail != raw:
+                # The original text held a secret: do not chain it, or every logged
+                # traceback would print it right under the scrubbed message.
+                raise error from None
+            raise error from exc
+
+    # -- Store -----------------------------------------------------------------------
+
+    async def get(self, key: str) -> str | None:
+        k = self._key(key)
+        with self._guard():
+            return await self._client.get(k)
+
+    async def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        ks = [self._key(key) for key in keys]
+        if not ks:
+            return []  # MGET needs at least one key
+        with self._guard():
+            return list(await self._client.mget(ks))
+
+    async def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
+        k, v, px = self._key(key), _check_str("value", value), _ttl_ms(ttl)
+        with self._guard():
+            await self._client.set(k, v, px=px)
+
+    async def add(self, key: str, value: str, *, ttl: float | None = None) -> bool:
+        k, v, px = self._key(key), _check_str("value", value), _ttl_ms(ttl)
+        with self._guard():
+            return bool(await self._client.set(k, v, px=px, nx=True))
+
+    async def replace(self, key: str, expected: str, value: str) -> bool:
+        k = self._key(key)
+        exp, v = _check_str("expected", expected), _check_str("value", value)
+        with self._guard():
+            return bool(await self._replace_script(keys=[k], args=[exp, v]))
+
+    async def delete(self, key: str) -> None:
+        k = self._key(key)
+        with self._guard():
+            await self._client.delete(k)
+
+    async def incr(self, key: str, *, ttl: float | None = None) -> int:
+        k, px = self._key(key), _ttl_ms(ttl)
+        with self._guard():
+            try:
+                return int(await self._incr_script(keys=[k], args=[px or 0]))
+            except rex.ResponseError as exc:
+                if isinstance(exc, _UNAVAILABLE):
+                    raise
+                # Same contract as MemoryStore: a non-integer value is a caller bug.
+                raise ValueError(f"cannot increment {key!r}: {exc}") from exc
+
+    async def index_put(self, index: str, member: str, score: float) -> None:
+        name, m, s = self._index(index), _check_str("member", member), _check_score(score)
+        with self._guard():
+            await self._client.zadd(name, {m: s})
+
+    async def index_remove(self, index: str, member: str) -> None:
+        name, m = self._index(index), _check_str("member", member)
+        with self._guard():
+            await self._client.zrem(name, m)
+
+    async def index_range(
+        self, index: str, *, max_score: float | None = None, limit: int = 100
+    ) -> list[tuple[str, float]]:
+        name, n = self._index(index), _check_limit(limit)
+        top: float | str = "+inf" if max_score is None else _check_score(max_score)
+        with self._guard():
+            rows = await self._client.zrangebyscore(name, "-inf", top, start=0, num=n, withscores=True)
+        return [(str(member), float(score)) for member, score in rows]
+
+    async def ping(self) -> None:
+        with self._guard():
+            await self._client.ping()

@@ -1,0 +1,100 @@
+"""The command line: check-config, manifest slack, console, and serve's start-up summary."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from bot.cli import describe
+from bot.settings import Settings
+from tests.conftest import ROOT
+
+CLI = [sys.executable, "-m", "bot.cli"]
+
+
+def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], cwd=ROOT, capture_output=True, text=True, timeout=60, input=stdin,
+                          env={**os.environ, **(env or {})})
+
+
+def test_check_config_ok():
+    result = run("check-config")
+    assert result.returncode == 0 and "OK (3 accounts" in result.stdout
+
+
+def test_check_config_reports_file_field_problem(tmp_path):
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    path = tmp_path / "config" / "accounts.yaml"
+    path.write_text(path.read_text().replace("status: complete", "status: finished"))
+    result = run("check-config", env={"BOT_CONFIG_DIR": str(tmp_path / "config")})
+    assert result.returncode == 1
+    assert "accounts.yaml: accounts[1].status" in result.stderr
+
+
+def test_slack_manifest_uses_public_url():
+    result = run("manifest", "slack", env={"PUBLIC_URL": "https://bot.example.org"})
+    manifest = yaml.safe_load(result.stdout)
+    assert manifest["settings"]["event_subscriptions"]["request_url"] == "https://bot.example.org/slack/events"
+    assert manifest["settings"]["interactivity"]["request_url"] == "https://bot.example.org/slack/events"
+    assert manifest["features"]["slash_commands"][0]["command"] == "/equinix"
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert "chat:write" in manifest["oauth_config"]["scopes"]["bot"]
+    assert manifest["features"]["shortcuts"][0]["callback_id"] == "escalate_message"
+
+
+def test_serve_summary_says_what_to_set_without_secrets():
+    lines = "\n".join(describe(Settings.from_env({})))
+    assert "embedded in-memory store" in lines
+    assert "set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN" in lines
+    assert "set MICROSOFT_APP_ID" in lines
+    secret = "s3cr3t-signing-value"
+    enabled = "\n".join(describe(Settings.from_env({"SLACK_SIGNING_SECRET": secret, "SLACK_BOT_TOKEN": "xoxb-1-2"})))
+    assert "Slack: enabled" in enabled and secret not in enabled and "xoxb" not in enabled
+
+
+def test_bad_settings_are_named():
+    result = run("check-config", env={"LOG_FORMAT": "xml"})
+    assert result.returncode == 2 and "LOG_FORMAT" in result.stderr
+
+
+def test_console_answers_commands_and_buttons():
+    result = run("console", "--account", "acme-logistics", stdin="team\n2\n")
+    assert result.returncode == 0, result.stderr
+    assert "Sanne de Vries" in result.stdout
+    assert "Global Service Desk" in result.stdout or "Customer portal" in result.stdout
+
+
+def test_serve_starts_and_answers_health(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([*CLI, "serve"], cwd=ROOT, env={**os.environ, "PORT": str(port), "HOST": "127.0.0.1"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
+                    assert resp.status == 200
+                    break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as resp:
+            assert resp.status == 200
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out
+    assert "embedded in-memory store" in out and "stopped" in out
