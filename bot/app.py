@@ -24,6 +24,7 @@ from bot.stores.memory import MemoryStore
 from handlers.app import build_router
 from handlers.catalog import Catalog
 from handlers.context import Services
+from handlers.limits import Limits
 from handlers.ports import Clock, Store, StoreUnavailable
 from handlers.router import Dispatcher
 
@@ -102,6 +103,7 @@ def create_app(
             command=settings.slack_command,
             strict_texts=strict_texts,
             wake_outbox=wake.set,
+            limits=Limits(settings.rate_limit_per_user, settings.rate_limit_per_conversation),
         )
         app[STORE] = the_store
         app[SESSION] = http

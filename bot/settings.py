@@ -70,6 +70,8 @@ class Settings:
     botframework_openid_metadata_url: str = ""
     teams_dev_no_auth: bool = False
     max_body_bytes: int = 1024 * 1024
+    rate_limit_per_user: int = 30
+    rate_limit_per_conversation: int = 120
     extras: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -104,6 +106,8 @@ class Settings:
             microsoft_app_tenant_id=env.get("MICROSOFT_APP_TENANT_ID", "").strip(),
             botframework_openid_metadata_url=env.get("BOTFRAMEWORK_OPENID_METADATA_URL", "").strip(),
             teams_dev_no_auth=env.get("TEAMS_DEV_NO_AUTH", "").strip() in ("1", "true", "yes"),
+            rate_limit_per_user=_int(env, "RATE_LIMIT_PER_USER", 30),
+            rate_limit_per_conversation=_int(env, "RATE_LIMIT_PER_CONVERSATION", 120),
         )
 
     @property

@@ -240,6 +240,8 @@ class SlackAdapter:
         started = time.perf_counter()
         outcome = await self.dispatcher.dispatch(turn)
         self.metrics.observe("slack", outcome.intent, time.perf_counter() - started)
+        if outcome.intent.startswith("rate_limited."):
+            self.metrics.rate_limited.labels("slack", outcome.intent.partition(".")[2]).inc()
         return outcome
 
     async def _locale(self, team: str, user: str) -> str | None:

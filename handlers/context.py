@@ -13,6 +13,7 @@ from typing import Callable
 
 from handlers.catalog import Account, Catalog, Lang, Member
 from handlers.i18n import Translator
+from handlers.limits import Limits
 from handlers.ports import Clock, Store
 from handlers.turn import Platform
 
@@ -27,6 +28,7 @@ class Services:
     command: str = "/equinix"
     strict_texts: bool = False
     wake_outbox: Callable[[], None] = lambda: None
+    limits: Limits = Limits(per_user=0, per_conversation=0)
     extras: dict[str, object] = field(default_factory=dict)
 
 

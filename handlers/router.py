@@ -15,6 +15,7 @@ from typing import Awaitable, Callable
 from handlers.accounts import resolve_account, resolve_language
 from handlers.context import Context, Services
 from handlers.i18n import Translator, fold
+from handlers.limits import over_limit
 from handlers.ports import StoreUnavailable
 from handlers.turn import Reply, Response, Turn, TurnKind
 
@@ -134,6 +135,9 @@ class Dispatcher:
 
     async def dispatch(self, turn: Turn) -> Outcome:
         ctx = await self.context_for(turn)
+        scope = await over_limit(turn, self.services.limits, self.services.store, self.services.clock().timestamp())
+        if scope is not None:
+            return Outcome(f"rate_limited.{scope}", Reply(text=ctx.t(f"error.rate_limited.{scope}"), private=True), ctx.lang)
         route, turn = self.router.find(turn)
         if route is None:
             return Outcome("unknown", _unknown(turn, ctx), ctx.lang)

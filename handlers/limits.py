@@ -1,0 +1,48 @@
+"""Per-user and per-conversation rate limits, shared by every replica through the store.
+
+A fixed one-minute window per key (``INCR`` with a TTL) is enough here: the point is
+to stop a runaway script or a stuck client from flooding a channel, not to shape
+traffic. Escalation submits and installs are never limited; when the store is down the
+limiter lets turns through (refusing everyone would be worse than a burst).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from handlers.ports import Store, StoreUnavailable
+from handlers.turn import Turn, TurnKind
+
+LIMITED_KINDS = frozenset({TurnKind.COMMAND, TurnKind.MESSAGE, TurnKind.MENTION, TurnKind.ACTION})
+WINDOW = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Turns allowed per minute; 0 switches a limit off."""
+
+    per_user: int = 30
+    per_conversation: int = 120
+
+
+async def over_limit(turn: Turn, limits: Limits, store: Store, now: float) -> str | None:
+    """The scope (``"user"`` or ``"conversation"``) whose limit this turn exceeds, else None."""
+    if turn.kind not in LIMITED_KINDS:
+        return None
+    window = int(now // WINDOW)
+    checks: list[tuple[str, str, int]] = []
+    if limits.per_user:
+        checks.append(("user", f"rl:u:{turn.platform.value}:{turn.where.tenant}:{turn.user_id}:{window}", limits.per_user))
+    if limits.per_conversation:
+        checks.append(("conversation", f"rl:c:{turn.where.key}:{window}", limits.per_conversation))
+    if not checks:
+        return None
+    try:
+        counts = await asyncio.gather(*(store.incr(key, ttl=WINDOW * 2) for _, key, _ in checks))
+    except StoreUnavailable:
+        return None
+    for (scope, _, allowed), count in zip(checks, counts):
+        if count > allowed:
+            return scope
+    return None
