@@ -63,5 +63,6 @@ def configure(level: str, fmt: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiohttp.access",):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # These libraries log request payloads at DEBUG; user text must not reach the logs.
+    for chatty in ("slack_bolt", "slack_sdk", "botbuilder", "msrest", "msal", "urllib3", "aiohttp.access"):
+        logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLevelName(level) if isinstance(logging.getLevelName(level), int) else logging.INFO))

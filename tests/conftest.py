@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -75,3 +76,36 @@ async def slack_client(fake_slack: FakeSlackApi, catalog: Catalog, clock: Movabl
     client.store = store  # type: ignore[attr-defined]
     yield client
     await client.close()
+
+
+# -- secrets never logged ---------------------------------------------------------------
+# Everything any test logs, at any level, is kept and scanned when the session ends.
+# Values that must never appear: the test secrets, and the PINs tests type as users.
+NEVER_LOGGED = [SIGNING_SECRET, BOT_TOKEN, "test-app-password-never-logged", "4821", "7395"]
+_CAPTURED: list[str] = []
+
+
+class _Keep(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string is still worth keeping raw
+            text = str(record.msg)
+        if record.exc_info:
+            text += logging.Formatter().formatException(record.exc_info)
+        _CAPTURED.append(f"{record.name}: {text}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    handler = _Keep(level=logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(logging.DEBUG)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaks = [line for line in _CAPTURED if any(secret in line for secret in NEVER_LOGGED)]
+    if leaks:
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            f"SECRET LEAK: {len(leaks)} log lines contain a secret or a typed PIN, e.g.: {leaks[0][:300]}", red=True
+        )
+        session.exitstatus = 1
