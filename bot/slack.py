@@ -25,6 +25,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import Background
@@ -181,6 +182,7 @@ class SlackAdapter:
             timeout=10,
         )
         self.notifier = SlackNotifier(self.client)
+        self.verifier = SignatureVerifier(settings.slack_signing_secret)
         self.locales = LocaleCache(self.client, store)
         self._auth: AuthorizeResult | None = None
         self.app = AsyncApp(
@@ -205,10 +207,24 @@ class SlackAdapter:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         body = raw.decode("utf-8", errors="replace")  # a bad byte fails the signature, not us
-        bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=dict(request.headers))
+        headers = dict(request.headers)
+        try:
+            bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError):
+            # Bolt parses before it verifies; answer an unsigned request 401 either way.
+            if not self.verifier.is_valid_request(body, headers):
+                self.metrics.rejected.labels("slack", "signature").inc()
+                return web.json_response({"error": "invalid signature"}, status=401)
+            self.metrics.rejected.labels("slack", "malformed").inc()
+            return web.json_response({"error": "malformed request"}, status=400)
         bolt_response = await self.app.async_dispatch(bolt_request)
         if bolt_response.status == 401:
             self.metrics.rejected.labels("slack", "signature").inc()
+        elif bolt_response.status >= 500:
+            # Bolt answers 500 to anything that breaks its parsing or a listener; behind a
+            # valid signature that is a malformed payload, and Slack must not retry it.
+            self.metrics.rejected.labels("slack", "malformed").inc()
+            return web.json_response({"error": "malformed request"}, status=400)
         elif bolt_response.status == 404:
             # Bolt's answer to something no listener wants; Slack needs a 200 or it retries.
             return web.Response(status=200, text="")
