@@ -339,13 +339,13 @@ class SlackAdapter:
         actions = body.get("actions") or []
         if not actions:
             return
-        first = actions[0]
+        first = actions[0] if isinstance(actions[0], dict) else {}
+        if blockkit.is_link_action(first.get("action_id")):
+            return  # a link button: Slack opened the URL, nothing to answer
         try:
-            action, data = blockkit.parse_action(str(first.get("action_id", "")), str(first.get("value", "")))
+            action, data = blockkit.parse_action(first.get("action_id"), first.get("value"))
         except ValueError:
-            if first.get("url"):
-                return  # a link button: Slack opened the URL, nothing to answer
-            action, data = "", {}
+            action, data = "", {}  # answered as a stale button
         team = str((body.get("team") or {}).get("id", "") or body.get("user", {}).get("team_id", ""))
         user = str((body.get("user") or {}).get("id", ""))
         container = body.get("container") or {}

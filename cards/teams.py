@@ -1,0 +1,409 @@
+"""Adaptive Card 1.5 rendering of the neutral card model for Microsoft Teams, and parsing
+of the ``adaptiveCard/action`` invokes its buttons send back.
+
+Pure functions from model objects to plain dicts: the Teams adapter wraps them in
+activities and does all I/O. Choices that follow Teams rather than the generic
+Adaptive Card spec (checked with cardcheck's Teams rules):
+
+* version 1.5, because Teams requires it for ``Action.Execute`` (Universal Actions);
+* buttons are ``Action.Execute`` with ``verb`` = our action and ``data`` = the button
+  data, so presses arrive as ``adaptiveCard/action`` invokes the bot can answer with
+  an updated card; each carries an ``Action.Submit`` fallback for clients without
+  Universal Actions (``parse_submit_value`` reads what that sends);
+* no ``positive``/``destructive`` action styles: Teams ignores them;
+* at most 6 actions per row (the Teams host config's ``maxActions``), and rows
+  narrow enough for a chat column: when the buttons need more than one row, the
+  first rows are ActionSets at the end of the body and the last row is the card's
+  own ``actions``, so every button stays visible in order and no untranslatable
+  "More…" label is needed;
+* text is split into one TextBlock per line, because hosts disagree on whether a
+  single newline inside a TextBlock is a line break.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cards.model import (
+    Button,
+    Card,
+    Contact,
+    Divider,
+    Fields,
+    Form,
+    Note,
+    SelectInput,
+    Text,
+    TextInput,
+)
+from cards.text import Span, button_rows, parse_inline, plain, split_lines
+
+__all__ = (
+    "render_card",
+    "render_attachment",
+    "render_form",
+    "parse_invoke_value",
+    "parse_submit_value",
+    "CONTENT_TYPE",
+)
+
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+MAX_ACTIONS = 6  # Teams host config actions.maxActions, per action collection
+MAX_CARD_BYTES = 28 * 1024  # Teams rejects larger bot messages (MessageSizeTooBig)
+ROW_BUDGET_PX = 500  # a card's inner width in a Teams chat, in pixels
+
+_NOT_TEL = re.compile(r"[^\d+]")
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _md_line(spans: Sequence[Span]) -> str:
+    """One line of spans as Teams markdown (``**bold**``, ``[label](url)``).
+
+    Markdown bold only opens next to a non-space character, so spaces at the edges of
+    a bold run are moved outside the markers.
+    """
+    out: list[str] = []
+    for s in spans:
+        body = f"[{s.text}]({s.url})" if s.url else s.text
+        core = body.strip()
+        if not s.bold or not core:
+            out.append(body)
+            continue
+        lead = body[: len(body) - len(body.lstrip())]
+        trail = body[len(body.rstrip()) :]
+        out.append(f"{lead}**{core}**{trail}")
+    return "".join(out)
+
+
+def _one_line(text: str) -> str:
+    """Markup and line breaks removed: titles and button labels are plain, one line."""
+    return " ".join(plain(text).split())
+
+
+def _text_blocks(text: str, **props: Any) -> list[dict[str, Any]]:
+    """Neutral text as TextBlocks, one per line.
+
+    Lines of a paragraph sit flush (``spacing: None``); a blank line becomes the normal
+    gap between elements. Empty text gives no element (an empty TextBlock still takes
+    space in some hosts).
+    """
+    blocks: list[dict[str, Any]] = []
+    gap = False
+    for line in split_lines(parse_inline(text)):
+        # Leading spaces are dropped too: four of them make a markdown code block.
+        md = _md_line(line).strip()
+        if not md.strip():
+            gap = bool(blocks)
+            continue
+        block: dict[str, Any] = {"type": "TextBlock", "text": md, "wrap": True, **props}
+        if blocks and not gap:
+            block["spacing"] = "None"
+        blocks.append(block)
+        gap = False
+    return blocks
+
+
+def _md_inline(text: str) -> str:
+    """Neutral text as one markdown string (FactSet values are a single text)."""
+    return "\n".join(_md_line(line) for line in split_lines(parse_inline(text))).strip()
+
+
+# ------------------------------------------------------------------------- blocks
+
+
+def _facts(block: Fields) -> list[dict[str, Any]]:
+    facts = []
+    for label, value in block.items:
+        title, val = _one_line(label), _md_inline(value)
+        if title or val:
+            facts.append({"title": title, "value": val})
+    return [{"type": "FactSet", "facts": facts}] if facts else []
+
+
+def _tel(phone: str) -> str:
+    """A ``tel:`` URI: digits and a leading plus only, so the link dials as written."""
+    return "tel:" + _NOT_TEL.sub("", phone)
+
+
+def _contact(c: Contact) -> list[dict[str, Any]]:
+    """Name in bold, the role under it in grey, then email and phone as links and what
+    to ask them in small print: the order a reader scans a list of people in."""
+    items: list[dict[str, Any]] = []
+    name, role = _one_line(c.name), _one_line(c.role)
+    if name:
+        items.append({"type": "TextBlock", "text": name, "weight": "Bolder", "wrap": True})
+    if role:
+        items.append({"type": "TextBlock", "text": role, "isSubtle": True, "wrap": True, "spacing": "None"})
+    reach = []
+    if c.email.strip():
+        email = c.email.strip()
+        reach.append(f"[{email}](mailto:{email})")
+    if c.phone.strip():
+        phone = c.phone.strip()
+        reach.append(f"[{phone}]({_tel(phone)})" if _NOT_TEL.sub("", phone) else phone)
+    if reach:
+        items.append({"type": "TextBlock", "text": " · ".join(reach), "wrap": True, "spacing": "None"})
+    about = _text_blocks(c.about, isSubtle=True, size="Small")
+    if about:
+        about[0]["spacing"] = "None"
+        items.extend(about)
+    if not items:
+        return []
+    if "spacing" in items[0]:
+        del items[0]["spacing"]
+    # Medium spacing between people, none inside one: the gap tells them apart.
+    return [{"type": "Container", "items": items, "spacing": "Medium"}]
+
+
+def _elements(block: object) -> list[dict[str, Any]]:
+    if isinstance(block, Text):
+        return _text_blocks(block.text)
+    if isinstance(block, Fields):
+        return _facts(block)
+    if isinstance(block, Contact):
+        return _contact(block)
+    if isinstance(block, Note):
+        return _text_blocks(block.text, isSubtle=True, size="Small")
+    raise ValueError(f"unknown card block {type(block).__name__}")
+
+
+def _body(title: str, blocks: Sequence[object]) -> list[dict[str, Any]]:
+    """Title then blocks; a Divider becomes ``separator`` on the next element, since
+    Adaptive Cards have no divider element and an empty one would take space."""
+    body: list[dict[str, Any]] = []
+    heading = _one_line(title)
+    if heading:
+        body.append(
+            {"type": "TextBlock", "text": heading, "size": "Large", "weight": "Bolder", "wrap": True, "style": "heading"}
+        )
+    separate = False
+    content = False  # a divider right under the title, or first, separates nothing
+    for block in blocks:
+        if isinstance(block, Divider):
+            separate = content
+            continue
+        elements = _elements(block)
+        if elements and separate:
+            elements[0] = {**elements[0], "separator": True, "spacing": "Medium"}
+            separate = False
+        content = content or bool(elements)
+        body.extend(elements)
+    return body
+
+
+# ------------------------------------------------------------------------ actions
+
+
+def _string_map(data: Mapping[str, str], what: str) -> dict[str, str]:
+    """``data`` as a plain dict, checked: it is sent and must come back equal."""
+    out: dict[str, str] = {}
+    for k, v in data.items():
+        if not isinstance(k, str) or not isinstance(v, str):
+            raise ValueError(f"{what}: data must map str to str, got {k!r}: {v!r}")
+        out[k] = v
+    return out
+
+
+def _execute(title: str, verb: str, data: Mapping[str, str], what: str) -> dict[str, Any]:
+    """Action.Execute plus the Action.Submit fallback Teams docs recommend for clients
+    without Universal Actions; the fallback nests our data under ``data`` and names
+    the action in ``verb`` so inputs merged beside them cannot collide."""
+    if not verb:
+        raise ValueError(f"{what} has no action")
+    payload = _string_map(data, what)
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": verb,
+        "data": payload,
+        "fallback": {"type": "Action.Submit", "title": title, "data": {"verb": verb, "data": dict(payload)}},
+    }
+
+
+def _action(button: Button) -> dict[str, Any]:
+    title = _one_line(button.label)
+    if button.url:
+        return {"type": "Action.OpenUrl", "title": title, "url": button.url}
+    if button.action:
+        return _execute(title, button.action, button.data, f"button {button.label!r}")
+    raise ValueError(f"button {button.label!r} has neither an action nor a url")
+
+
+def _rows(actions: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Actions in rows of at most six (Teams' limit per action collection) and of
+    even length, narrow enough for a chat column so Teams need not squeeze labels."""
+    sizes = button_rows(
+        [a["title"] for a in actions], max_per_row=MAX_ACTIONS, budget_px=ROW_BUDGET_PX, char_px=7.0, pad_px=24
+    )
+    rows, start = [], 0
+    for size in sizes:
+        rows.append(actions[start : start + size])
+        start += size
+    return rows
+
+
+def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]], fallback: str) -> dict[str, Any]:
+    rows = _rows(actions)
+    body = body + [{"type": "ActionSet", "actions": row} for row in rows[:-1]]
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "body": body,
+    }
+    if rows:
+        card["actions"] = rows[-1]
+    if fallback:
+        card["fallbackText"] = fallback
+    size = len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    if size > MAX_CARD_BYTES:
+        raise ValueError(f"adaptive card is {size} bytes; Teams accepts about {MAX_CARD_BYTES}")
+    return card
+
+
+def render_card(card: Card) -> dict[str, Any]:
+    """The card as Adaptive Card 1.5 content (what goes in an attachment's ``content``).
+
+    Raises ValueError for a button without action or url, non-string data, or a card
+    over Teams' size limit.
+    """
+    fallback = " ".join(plain(card.fallback or card.title).split())
+    return _card(_body(card.title, card.blocks), [_action(b) for b in card.buttons], fallback)
+
+
+def render_attachment(card: Card) -> dict[str, Any]:
+    """The card as a Bot Framework attachment, ready for ``Activity.attachments``."""
+    return {"contentType": CONTENT_TYPE, "content": render_card(card)}
+
+
+# -------------------------------------------------------------------------- forms
+
+
+def _input(inp: TextInput | SelectInput) -> dict[str, Any]:
+    if not inp.id:
+        raise ValueError("form inputs need an id")
+    label = _one_line(inp.label) or inp.id
+    el: dict[str, Any]
+    if isinstance(inp, TextInput):
+        el = {"type": "Input.Text", "id": inp.id, "label": label, "isMultiline": inp.multiline}
+        if inp.placeholder.strip():
+            el["placeholder"] = _one_line(inp.placeholder)
+        if inp.max_length is not None:
+            if inp.max_length < 1:
+                raise ValueError(f"input {inp.id!r}: max_length must be positive")
+            el["maxLength"] = inp.max_length
+        if inp.initial:
+            el["value"] = inp.initial
+    elif isinstance(inp, SelectInput):
+        if not inp.options:
+            raise ValueError(f"select {inp.id!r} has no options")
+        values = [c.value for c in inp.options]
+        if inp.initial is not None and inp.initial not in values:
+            raise ValueError(f"select {inp.id!r}: initial {inp.initial!r} is not one of its options")
+        el = {
+            "type": "Input.ChoiceSet",
+            "id": inp.id,
+            "label": label,
+            "style": "compact",
+            "choices": [{"title": _one_line(c.label) or c.value, "value": c.value} for c in inp.options],
+        }
+        if inp.initial is not None:
+            el["value"] = inp.initial
+    else:
+        raise ValueError(f"unknown form input {type(inp).__name__}")
+    el["isRequired"] = inp.required
+    if inp.required:
+        # Shown under the field when it is left empty. The model has no translated
+        # "required" sentence, so the field's own label names what is missing.
+        el["errorMessage"] = label
+    return el
+
+
+def render_form(form: Form) -> dict[str, Any]:
+    """The form as an Adaptive Card with inputs and one submit ``Action.Execute``.
+
+    Works inline in a chat or as the card of a Teams dialog (task module). Teams
+    merges the input values into the action's ``data`` beside ``form.data``, so an
+    input id may not also be a data key (ValueError): the merge would lose one.
+    There is no cancel button: a dialog has its own close control, and an inline
+    form is simply left alone.
+    """
+    ids = [inp.id for inp in form.inputs]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"form {form.action!r}: input ids must be unique, got {ids}")
+    clash = sorted(set(ids) & set(form.data))
+    if clash:
+        raise ValueError(f"form {form.action!r}: input ids {clash} are also data keys")
+    body = _body(form.title, [Text(form.intro)] if form.intro.strip() else [])
+    body.extend(_input(inp) for inp in form.inputs)
+    submit = _execute(_one_line(form.submit_label) or _one_line(form.title), form.action, form.data, f"form {form.action!r}")
+    return _card(body, [submit], _one_line(form.title))
+
+
+# ------------------------------------------------------------------------ parsing
+
+
+def _as_str(value: object, where: str) -> str:
+    """An input value as text: inputs send strings, but a hand-made or older client
+    payload may carry numbers or booleans, which have one obvious text form."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return json.dumps(value)
+    raise ValueError(f"{where} must be a string, number or boolean, got {type(value).__name__}")
+
+
+def _str_data(raw: object, where: str) -> dict[str, str]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where} must be an object, got {type(raw).__name__}")
+    return {str(k): _as_str(v, f"{where}[{k!r}]") for k, v in raw.items()}
+
+
+def parse_invoke_value(value: object) -> tuple[str, dict[str, str]]:
+    """``(verb, data)`` from the ``value`` of an ``adaptiveCard/action`` invoke.
+
+    ``data`` is the button's data, or for a form ``form.data`` with the input values
+    merged in by Teams; every value comes back as a string. Anything not shaped like
+    an Action.Execute invoke raises ValueError.
+    """
+    if not isinstance(value, dict):
+        raise ValueError(f"invoke value must be an object, got {type(value).__name__}")
+    action = value.get("action")
+    if not isinstance(action, dict):
+        raise ValueError("invoke value has no 'action' object")
+    kind = action.get("type")
+    if kind != "Action.Execute":
+        raise ValueError(f"invoke action type must be 'Action.Execute', got {kind!r}")
+    verb = action.get("verb")
+    if not isinstance(verb, str) or not verb:
+        raise ValueError("invoke action has no verb")
+    return verb, _str_data(action.get("data"), "invoke action data")
+
+
+def parse_submit_value(value: object) -> tuple[str, dict[str, str]]:
+    """``(verb, data)`` from the ``value`` of a message sent by the Action.Submit
+    fallback: our data sits under ``data``, input values beside it, merged here the
+    way Teams merges them for Action.Execute so handlers see one shape."""
+    if not isinstance(value, dict):
+        raise ValueError(f"submit value must be an object, got {type(value).__name__}")
+    verb = value.get("verb")
+    if not isinstance(verb, str) or not verb:
+        raise ValueError("submit value has no verb")
+    data = _str_data(value.get("data"), "submit data")
+    for k, v in value.items():
+        if k not in ("verb", "data"):
+            data[str(k)] = _as_str(v, f"submit value[{k!r}]")
+    return verb, data

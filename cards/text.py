@@ -1,0 +1,281 @@
+"""Plain-text rendering of cards and forms, and the inline-markup parser all renderers share.
+
+The text rendering serves two readers: a person at the console adapter, who answers a
+card by typing the number of a button, and every place a platform wants a plain
+fallback (notifications, screen readers, logs). So it keeps the structure visible
+(underlined title, aligned fields, numbered buttons) and turns the tiny inline markup
+(``**bold**``, ``[label](https://url)``) into text that reads well without rendering.
+
+The parser lives here rather than in each renderer so that Slack, Teams and text agree
+on exactly what counts as markup; ``cards.slack`` and ``cards.teams`` import it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cards.model import Card, Contact, Divider, Fields, Form, Note, SelectInput, Text, TextInput
+
+__all__ = ("Span", "parse_inline", "plain", "readable", "split_lines", "button_rows", "render_text", "render_form_text")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A run of text with one formatting: plain or bold, optionally a link.
+
+    ``url`` is set for the label of a ``[label](url)`` link; ``text`` is then the label.
+    Newlines stay inside ``text``: renderers that need lines use ``split_lines``.
+    """
+
+    text: str
+    bold: bool = False
+    url: str | None = None
+
+
+# A link is recognised only with an absolute http(s) or mailto URL, so ordinary
+# brackets in prose ("[draft] (v2)") stay text. The label cannot span brackets or
+# lines; the URL stops at whitespace or ")".
+_LINK = re.compile(r"\[([^\[\]\n]+)\]\(((?:https?://|mailto:)[^\s()<>]+)\)")
+_BOLD = "**"
+
+
+def parse_inline(text: str) -> tuple[Span, ...]:
+    """Split ``text`` into spans of the neutral markup.
+
+    Links are found first, so a ``**`` inside a URL is never taken for bold. Bold
+    markers are then paired left to right across the plain parts (bold may contain a
+    link: ``**see [docs](https://x)**``); an unpaired last marker stays literal text,
+    which is what a person who typed a lone ``**`` meant.
+    """
+    # 1. Links versus plain text.
+    pieces: list[tuple[str, str | None]] = []  # (text, url)
+    pos = 0
+    for m in _LINK.finditer(text):
+        if m.start() > pos:
+            pieces.append((text[pos : m.start()], None))
+        pieces.append((m.group(1), m.group(2)))
+        pos = m.end()
+    if pos < len(text):
+        pieces.append((text[pos:], None))
+
+    # 2. Count the bold markers in plain pieces; an odd last one is literal.
+    markers = sum(p.count(_BOLD) for p, url in pieces if url is None)
+    usable = markers - (markers % 2)
+
+    spans: list[Span] = []
+    bold = False
+    seen = 0
+    for piece, url in pieces:
+        if url is not None:
+            spans.append(Span(piece, bold, url))
+            continue
+        parts = piece.split(_BOLD)
+        for i, part in enumerate(parts):
+            if i > 0:
+                if seen < usable:
+                    bold = not bold
+                else:
+                    part = _BOLD + part
+                seen += 1
+            if part:
+                spans.append(Span(part, bold))
+    return _merge(spans)
+
+
+def _merge(spans: list[Span]) -> tuple[Span, ...]:
+    """Join neighbouring spans with the same formatting (keeps outputs small)."""
+    out: list[Span] = []
+    for s in spans:
+        if out and out[-1].bold == s.bold and out[-1].url is None and s.url is None:
+            out[-1] = Span(out[-1].text + s.text, s.bold)
+        else:
+            out.append(s)
+    return tuple(out)
+
+
+def split_lines(spans: tuple[Span, ...]) -> list[tuple[Span, ...]]:
+    """Cut spans at newlines, keeping each piece's formatting.
+
+    Slack bold and Teams text blocks work per line, so renderers re-emit markup line by
+    line; an empty tuple is an empty line.
+    """
+    lines: list[list[Span]] = [[]]
+    for s in spans:
+        parts = s.text.split("\n")
+        for i, part in enumerate(parts):
+            if i > 0:
+                lines.append([])
+            if part:
+                lines[-1].append(Span(part, s.bold, s.url))
+    return [tuple(line) for line in lines]
+
+
+def plain(text: str) -> str:
+    """Markup removed, links kept as bare labels: for places that show no URL at all
+    (button labels, headers, titles)."""
+    return "".join(s.text for s in parse_inline(text))
+
+
+def readable(text: str) -> str:
+    """Markup removed, links shown as ``label <url>`` so the URL is still usable."""
+    out = []
+    for s in parse_inline(text):
+        if s.url is None:
+            out.append(s.text)
+        elif s.url in (s.text, "mailto:" + s.text):
+            out.append(f"<{s.text}>" if s.url.startswith("mailto:") else s.url)
+        else:
+            out.append(f"{s.text} <{s.url}>")
+    return "".join(out)
+
+
+def button_rows(labels: Sequence[str], *, max_per_row: int, budget_px: int, char_px: float, pad_px: int, gap_px: int = 8) -> list[int]:
+    """How many buttons go in each row: the fewest rows whose sizes differ by at most
+    one and whose estimated width fits ``budget_px``.
+
+    Platforms wrap or squeeze an over-wide button row in ways that read badly (a lone
+    button on its own line, truncated labels), so renderers decide the rows themselves
+    from a rough width estimate (``pad_px`` + ``char_px`` per character per button).
+    Shared here so Slack and Teams lay out the same buttons alike.
+    """
+    n = len(labels)
+    if n == 0:
+        return []
+    widths = [pad_px + char_px * len(label) for label in labels]
+    for rows in range(-(-n // max_per_row), n + 1):
+        base, extra = divmod(n, rows)
+        sizes = [base + 1] * extra + [base] * (rows - extra)
+        start, fits = 0, True
+        for size in sizes:
+            row = widths[start : start + size]
+            if size > 1 and sum(row) + gap_px * (size - 1) > budget_px:
+                fits = False
+                break
+            start += size
+        if fits:
+            return sizes
+    return [1] * n
+
+
+def _width(s: str) -> int:
+    """Columns a string takes in a terminal: wide East Asian characters count two,
+    combining marks none (so ``é`` written as e + accent still aligns)."""
+    w = 0
+    for ch in s:
+        if unicodedata.combining(ch):
+            continue
+        w += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return w
+
+
+def _underline(title: str, char: str) -> list[str]:
+    t = plain(title).strip()
+    if not t:
+        return []
+    # A multi-line title is underlined as wide as its widest line.
+    return [t, char * max(_width(line) for line in t.split("\n"))]
+
+
+def _indent(text: str, prefix: str) -> list[str]:
+    return [prefix + line if line else "" for line in text.split("\n")]
+
+
+def _fields(items: tuple[tuple[str, str], ...]) -> list[str]:
+    rows = [(plain(label).strip(), readable(value)) for label, value in items]
+    rows = [(label, value) for label, value in rows if label or value]
+    if not rows:
+        return []
+    col = max(_width(label) for label, _ in rows)
+    out = []
+    for label, value in rows:
+        pad = " " * (col - _width(label) + 2)
+        first, *rest = value.split("\n") if value else [""]
+        out.append((label + pad + first).rstrip())
+        out.extend((" " * (col + 2) + line) if line else "" for line in rest)
+    return out
+
+
+def _contact(c: Contact) -> list[str]:
+    head = ": ".join(x for x in (plain(c.role).strip(), plain(c.name).strip()) if x)
+    out = [head] if head else []
+    reach = " · ".join(x for x in (c.email.strip(), c.phone.strip()) if x)
+    if reach:
+        out.append("  " + reach)
+    if c.about.strip():
+        out.extend(_indent(readable(c.about.strip()), "  "))
+    return out
+
+
+def _block(block: object) -> list[str]:
+    if isinstance(block, Text):
+        return readable(block.text).strip("\n").split("\n") if block.text.strip() else []
+    if isinstance(block, Fields):
+        return _fields(block.items)
+    if isinstance(block, Contact):
+        return _contact(block)
+    if isinstance(block, Note):
+        return _indent(readable(block.text).strip("\n"), "  ") if block.text.strip() else []
+    if isinstance(block, Divider):
+        return ["-" * 40]
+    raise ValueError(f"unknown card block {type(block).__name__}")
+
+
+def render_text(card: Card) -> str:
+    """The card as plain text: underlined title, blocks separated by blank lines, and
+    buttons as ``[n] Label`` lines (n from 1) that a console user answers by number.
+
+    Link buttons show their URL, since typing their number cannot open anything.
+    """
+    chunks: list[list[str]] = []
+    head = _underline(card.title, "=")
+    if head:
+        chunks.append(head)
+    for block in card.blocks:
+        lines = _block(block)
+        if lines:
+            chunks.append(lines)
+    if card.buttons:
+        rows = []
+        for i, b in enumerate(card.buttons, start=1):
+            label = plain(b.label).strip()
+            rows.append(f"[{i}] {label} <{b.url}>" if b.url else f"[{i}] {label}")
+        chunks.append(rows)
+    return "\n\n".join("\n".join(lines) for lines in chunks)
+
+
+def _input_lines(n: int, inp: object) -> list[str]:
+    if isinstance(inp, TextInput):
+        out = [f"{n}. {plain(inp.label).strip()}{' *' if inp.required else ''}"]
+        if inp.initial:
+            out.extend(_indent(inp.initial, "   > "))
+        elif inp.placeholder:
+            out.append(f"   ({plain(inp.placeholder).strip()})")
+        return out
+    if isinstance(inp, SelectInput):
+        out = [f"{n}. {plain(inp.label).strip()}{' *' if inp.required else ''}"]
+        for choice in inp.options:
+            mark = "x" if choice.value == inp.initial else " "
+            out.append(f"   ({mark}) {plain(choice.label).strip()}")
+        return out
+    raise ValueError(f"unknown form input {type(inp).__name__}")
+
+
+def render_form_text(form: Form) -> str:
+    """The form as plain text: title, intro, numbered inputs (``*`` marks the required
+    ones; a select lists its options radio-style with the initial one ticked), and
+    the submit and cancel labels last."""
+    chunks: list[list[str]] = []
+    head = _underline(form.title, "=")
+    if head:
+        chunks.append(head)
+    if form.intro.strip():
+        chunks.append(readable(form.intro).strip("\n").split("\n"))
+    for n, inp in enumerate(form.inputs, start=1):
+        chunks.append(_input_lines(n, inp))
+    actions = "   ".join(f"[{plain(x).strip()}]" for x in (form.submit_label, form.cancel_label) if x.strip())
+    if actions:
+        chunks.append([actions])
+    return "\n\n".join("\n".join(lines) for lines in chunks)
