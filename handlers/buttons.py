@@ -34,8 +34,8 @@ def help_(ctx: Context) -> Button:
 
 
 def switch_language(ctx: Context) -> Button:
-    other = ctx.t.other()
-    return Button(other("button.switch_language"), SET_LANG, {"lang": other.lang})
+    """Labelled with the other language's name, in that language ("Français", "English")."""
+    return Button(ctx.t("button.switch_language"), SET_LANG, {"lang": ctx.t.other().lang})
 
 
 def next_steps(ctx: Context, *, without: str) -> tuple[Button, ...]:

@@ -1,0 +1,101 @@
+"""Every card the bot itself can emit, produced through the real handlers.
+
+The renderer tests cover samples; this covers what customers and the onboarding team
+actually see: each intent, in both languages, for each onboarding state, plus the
+escalation form, confirmation, team card in every state, updates, reminders and homes.
+
+    uv run --frozen python -m tests.cards.bot_cards OUTDIR   # for cardcheck and screenshots
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.config import load_catalog
+from cards import slack, teams
+from cards.model import Card, Form
+from handlers.escalation_records import Escalations
+from handlers.escalations import ACK, RESOLVE_SUBMIT, SUBMIT, reminder_card, requester_card, team_card_for
+from handlers.i18n import Translator
+from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Platform, Reply, Turn, TurnKind, Where
+from tests.handlers.helpers import ACME, GLOBEX, ONBOARDING, UNLINKED, Bot
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.timezone.utc)
+INITECH = Where(Platform.SLACK, "T0DEMO", "C0DEMO00003")
+ESCALATION = {"subject": "Badge access for two engineers", "category": "site_access", "urgency": "urgent",
+              "description": "Two of our engineers need access to the IBX on Monday for a rack install."}
+
+
+async def collect() -> dict[str, Card | Form | tuple[Card, ...]]:
+    """name -> the neutral card, form or home the bot produced."""
+    catalog = load_catalog(ROOT / "config")
+    bot = Bot(catalog, lambda: NOW)
+    out: dict[str, Card | Form | tuple[Card, ...]] = {}
+
+    def keep(name: str, response: object) -> None:
+        if isinstance(response, Reply) and response.card is not None:
+            out[name] = response.card
+        elif isinstance(response, OpenForm):
+            out[name] = response.form
+        elif isinstance(response, Home):
+            out[name] = response.cards
+
+    for lang in ("en", "fr"):
+        for label, where in (("onboarding", ACME), ("complete", GLOBEX), ("nodate", INITECH), ("unlinked", UNLINKED)):
+            for command in ("help", "team", "gsd", "ecp", "escalate"):
+                keep(f"{command}-{label}-{lang}", (await bot.say(command, where=where, locale=lang)).response)
+        reply = (await bot.submit(SUBMIT, ESCALATION, locale=lang, dedupe_key=f"cards-{lang}")).response
+        keep(f"confirmation-{lang}", reply)
+        keep(f"status-{lang}", (await bot.say("status", locale=lang)).response)
+    keep("resolve-form", (await bot.press("esc.resolve", {"id": "ESC-000001"}, where=ONBOARDING, user="U0ONBOARD1")).response)
+    records = Escalations(bot.store)
+    esc = await records.get("ESC-000001")
+    t = Translator("en", catalog.texts)
+    out["team-open"] = team_card_for(catalog, t, esc)
+    out["reminder"] = reminder_card(catalog, t, esc, NOW + dt.timedelta(minutes=45))
+    await bot.press(ACK, {"id": "ESC-000001"}, where=ONBOARDING, user="U0ONBOARD1")
+    await bot.submit(RESOLVE_SUBMIT, {"id": "ESC-000001", "note": "Access registered for both engineers."},
+                     where=ONBOARDING, user="U0ONBOARD1")
+    esc = await records.get("ESC-000001")
+    out["team-resolved"] = team_card_for(catalog, t, esc)
+    for number in range(1, len(esc.history)):
+        out[f"update-{number}-{esc.lang}"] = requester_card(catalog, Translator(esc.lang, catalog.texts), esc, number)
+    keep("status-detail", (await bot.say("status ESC-000001")).response)
+    dm = Where(Platform.SLACK, "T0DEMO", "U0ONBOARD1", ConversationKind.DIRECT)
+    keep("home-member", (await bot.dispatcher.dispatch(Turn(TurnKind.HOME, dm, "U0ONBOARD1", locale="en"))).response)
+    keep("home-customer", (await bot.dispatcher.dispatch(Turn(TurnKind.HOME, dm, "U0NOBODY", locale="fr"))).response)
+    return out
+
+
+def render_all(items: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """file name -> platform JSON (Slack message/modal/home; Adaptive Card content)."""
+    files: dict[str, dict[str, Any]] = {}
+    for name, item in items.items():
+        if isinstance(item, Card):
+            files[f"{name}.slack.json"] = slack.render_message(item)
+            files[f"{name}.teams.json"] = teams.render_card(item)
+        elif isinstance(item, Form):
+            files[f"{name}.slack.json"] = slack.render_modal(item)
+            files[f"{name}.teams.json"] = teams.render_form(item)
+        else:
+            files[f"{name}.slack.json"] = slack.render_home(list(item))
+    return files
+
+
+def main(outdir: str) -> None:
+    target = Path(outdir)
+    target.mkdir(parents=True, exist_ok=True)
+    files = render_all(asyncio.run(collect()))
+    for name, payload in files.items():
+        (target / name).write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+    print(f"wrote {len(files)} files to {target}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "bot-cards")
