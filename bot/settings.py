@@ -68,6 +68,7 @@ class Settings:
     microsoft_app_type: str = "MultiTenant"
     microsoft_app_tenant_id: str = ""
     botframework_openid_metadata_url: str = ""
+    botframework_token_url: str = ""
     teams_dev_no_auth: bool = False
     max_body_bytes: int = 1024 * 1024
     rate_limit_per_user: int = 30
@@ -105,6 +106,7 @@ class Settings:
             microsoft_app_type=app_type,
             microsoft_app_tenant_id=env.get("MICROSOFT_APP_TENANT_ID", "").strip(),
             botframework_openid_metadata_url=env.get("BOTFRAMEWORK_OPENID_METADATA_URL", "").strip(),
+            botframework_token_url=env.get("BOTFRAMEWORK_TOKEN_URL", "").strip(),
             teams_dev_no_auth=env.get("TEAMS_DEV_NO_AUTH", "").strip() in ("1", "true", "yes"),
             rate_limit_per_user=_int(env, "RATE_LIMIT_PER_USER", 30),
             rate_limit_per_conversation=_int(env, "RATE_LIMIT_PER_CONVERSATION", 120),
