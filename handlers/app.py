@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import escalations, help, language, portal, service_desk, team
+from handlers import escalations, help, language, linking, portal, questions, service_desk, team
 from handlers.router import Router
 
 
@@ -14,5 +14,7 @@ def build_router() -> Router:
     portal.register(router)
     language.register(router)
     escalations.register(router)
-    router.otherwise(router.commands[""])
+    linking.register(router)
+    questions.register(router)
+    router.otherwise(router.commands["ask"])  # text that is no command is a question
     return router

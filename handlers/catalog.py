@@ -189,40 +189,157 @@ class OnboardingTeam(_Model):
         return None
 
 
+Target = Literal[
+    "account_manager",
+    "customer_success_manager",
+    "sales_engineer",
+    "billing_analyst",
+    "service_desk",
+    "portal",
+    "onboarding_team",
+]
+"""Who answers a routed question: a role of the account team, a desk, or the onboarding team."""
+
+StandIn = Literal[
+    "account_manager",
+    "customer_success_manager",
+    "sales_engineer",
+    "billing_analyst",
+    "onboarding_team",
+]
+"""Who covers a desk's work while the customer cannot use ECP and the GSD yet."""
+
+Words = dict[Lang, tuple[str, ...]]
+Texts = dict[Lang, str]
+DESKS: tuple[str, ...] = ("service_desk", "portal")
+_ROUTE_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+
+
+def _check_words(value: dict[str, tuple[str, ...]], *, required: bool) -> dict[str, tuple[str, ...]]:
+    for lang in LANGS:
+        words = value.get(lang) or ()
+        if required and not words:
+            raise ValueError(f"needs at least one word in {lang!r}")
+        seen: set[str] = set()
+        for word in words:
+            if not any(char.isalnum() for char in word):
+                raise ValueError(f"{lang}: {word!r} has no letter or digit")
+            key = " ".join(word.casefold().split())
+            if key in seen:
+                raise ValueError(f"{lang}: {word!r} is listed twice")
+            seen.add(key)
+    return value
+
+
 class Route(_Model):
-    """One routing topic: words that point a question at a role or a desk."""
+    """One routing topic: words in both languages that point a question at a role or a desk.
+
+    ``keywords`` count fully and ``hints`` half: a hint ("problem", "souci") leans towards
+    a topic without being enough on its own. ``before_access`` names who covers a desk's
+    topic while the account cannot use ECP and the GSD yet (required for desk targets, so
+    the bot never sends a customer to a door that is still closed). ``narrower`` topics
+    take over when the question also has one of their words, e.g. a trouble ticket for a
+    network product goes to the portal rather than the service desk.
+    """
 
     id: str
-    target: Literal[
-        "account_manager",
-        "customer_success_manager",
-        "sales_engineer",
-        "billing_analyst",
-        "service_desk",
-        "portal",
-        "onboarding_team",
-    ]
-    before_access: Literal[
-        "account_manager",
-        "customer_success_manager",
-        "sales_engineer",
-        "billing_analyst",
-        "onboarding_team",
-        "same",
-    ] = "same"
-    keywords: dict[Lang, tuple[str, ...]]
+    target: Target
+    before_access: StandIn | None = None
+    by_phone_when_urgent: bool = False
+    label: Texts
+    why: Texts
+    keywords: Words
+    hints: Words = Field(default_factory=dict)
+    narrower: tuple["Route", ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _ROUTE_ID.match(value):
+            raise ValueError("use lower-case letters, digits and underscores, starting with a letter")
+        return value
+
+    @field_validator("label", "why")
+    @classmethod
+    def _texts(cls, value: dict[str, str]) -> dict[str, str]:
+        for lang in LANGS:
+            if not (value.get(lang) or "").strip():
+                raise ValueError(f"needs a text in {lang!r}")
+        return value
 
     @field_validator("keywords")
     @classmethod
-    def _both_languages(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        for lang in LANGS:
-            if not value.get(lang):
-                raise ValueError(f"needs at least one keyword in {lang!r}")
-        return value
+    def _keywords(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return _check_words(value, required=True)
+
+    @field_validator("hints")
+    @classmethod
+    def _hints(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return _check_words(value, required=False)
+
+    @model_validator(mode="after")
+    def _desks_need_a_stand_in(self) -> "Route":
+        if self.target in DESKS and self.before_access is None:
+            raise ValueError(
+                f"before_access: route {self.id!r} goes to {self.target}, which the customer cannot use "
+                "during onboarding; name who covers it until then"
+            )
+        return self
+
+    def self_and_narrower(self) -> tuple["Route", ...]:
+        """This route and its narrower topics, depth first."""
+        out: list[Route] = [self]
+        for sub in self.narrower:
+            out.extend(sub.self_and_narrower())
+        return tuple(out)
 
 
 class Routing(_Model):
+    """``config/routing.yaml``: the topics, and the words that are no topic (greetings,
+    thanks, urgency, the GSD code) but change how a question is answered.
+
+    ``min_score`` is how much evidence a confident answer needs; ``min_margin`` how far
+    the best topic must lead the best topic of another target. Below either, the bot says
+    it is not sure and offers the likeliest topics, or ``fallback_routes`` when nothing
+    matched at all.
+    """
+
+    min_score: float = Field(default=0.8, gt=0)
+    min_margin: float = Field(default=0.5, ge=0)
     routes: tuple[Route, ...] = ()
+    fallback_routes: tuple[str, ...] = ()
+    urgent_route: str | None = None
+    urgent: Words = Field(default_factory=dict)
+    greetings: Words = Field(default_factory=dict)
+    thanks: Words = Field(default_factory=dict)
+    pin_words: Words = Field(default_factory=dict)
+
+    @field_validator("urgent", "greetings", "thanks", "pin_words")
+    @classmethod
+    def _words(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return _check_words(value, required=False)
+
+    @model_validator(mode="after")
+    def _references(self) -> "Routing":
+        seen: set[str] = set()
+        for index, route in enumerate(self.routes):
+            for each in route.self_and_narrower():
+                if each.id in seen:
+                    raise ValueError(f"routes[{index}]: route id {each.id!r} is used twice")
+                seen.add(each.id)
+        for name, ids in (("fallback_routes", self.fallback_routes), ("urgent_route", (self.urgent_route or "",))):
+            for route_id in ids:
+                if route_id and route_id not in seen:
+                    raise ValueError(f"{name}: {route_id!r} is no route id")
+        return self
+
+    def route(self, route_id: str) -> Route | None:
+        """A route or narrower topic by id."""
+        for route in self.routes:
+            for each in route.self_and_narrower():
+                if each.id == route_id:
+                    return each
+        return None
 
 
 class Catalog(_Model):

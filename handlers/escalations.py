@@ -451,11 +451,11 @@ async def home(turn: Turn, ctx: Context) -> Response:
 
 def register(router: Router) -> None:
     start = Route("escalate", open_form, needs_account=True)
-    router.command(("escalate", "escalade", "escalader", "escalation", "remonter"), start)
+    router.command(("escalate", "escalade", "escalader"), start)
     router.action(buttons.OPEN_ESCALATION, start)
     router.on(TurnKind.SHORTCUT, start)
     router.submit(SUBMIT, Route("escalate.submit", submit, needs_account=True))
-    router.command(("status", "statut", "suivi"), Route("status", status))
+    router.command(("status", "statut"), Route("status", status))
     router.action(SHOW, Route("status", show))
     router.action(ACK, Route("esc.ack", acknowledge, needs_member=True))
     router.action(ASSIGN, Route("esc.assign", assign, needs_member=True))

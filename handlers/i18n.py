@@ -83,16 +83,53 @@ _ENGLISH_HINTS = frozenset(
 
 
 def guess_language(text: str) -> Lang | None:
-    """A cheap guess at whether ``text`` is French or English, from common words.
+    """A cheap guess at whether ``text`` is French or English.
 
-    Returns None when the text is too short or the evidence is balanced: the caller
+    Evidence: common words of each language (the hint sets above plus the words people
+    use in onboarding questions), French elisions (l', d', qu') and accented letters only
+    French uses here. A single word decides only when it belongs to one language beyond
+    doubt (a greeting, a thanks, "facture", "invoice"); command words such as "team" or
+    "help" never do. Returns None when the evidence is balanced or missing: the caller
     then falls back to the account's language rather than guessing wrong.
     """
-    words = fold(text).split()
-    if len(words) < 2:
+    import re
+
+    folded = [w.strip("-+@.#") for w in fold(text).split()]
+    words = [w for w in folded if len(w) > 1 and w not in ("an", "on", "a")]  # used by both
+    if not words:
         return None
-    french = sum(word in _FRENCH_HINTS for word in words)
-    english = sum(word in _ENGLISH_HINTS for word in words)
+    french_words = {
+        "pas", "ne", "avez", "avons", "sont", "suis", "faire", "fait", "peux", "pouvez", "voudrais",
+        "aimerais", "souhaite", "notre", "votre", "leur", "chez", "aussi", "encore", "deja", "tres",
+        "bien", "alors", "donc", "mais", "cela", "ca", "ici", "cette", "cet", "quoi", "comment",
+        "pourquoi", "nous", "vous", "je", "tu", "il", "elle", "ils", "elles", "sur", "sous", "avec",
+        "sans", "pour", "par", "depuis", "apres", "avant", "une", "aux", "du", "au", "est",
+        "qui", "quand", "quel", "quelle", "serveur", "commande", "commandes", "livraison", "colis",
+        "panne", "devis", "contrat", "redemarrer", "inscription", "integration", "merci", "bonjour",
+        "salut", "bonsoir", "svp", "stp", "factures", "facturation", "baie", "baies", "portail",
+    }
+    english_words = {
+        "will", "would", "the", "with", "what", "when", "where", "who", "why", "how", "can",
+        "could", "should", "please", "my", "our", "your", "their", "is", "are", "was", "were",
+        "be", "have", "has", "had", "do", "does", "did", "not", "there", "this", "that", "these",
+        "from", "about", "need", "want", "get", "invoice", "invoices", "bill", "billing",
+        "shipping", "delivery", "order", "orders", "outage", "cabinet", "cabinets", "rack",
+        "racks", "contract", "quote", "reboot", "server", "hello", "hi", "hey", "thanks", "thank",
+        "cheers", "thx",
+    }
+    alone = {
+        "bonjour": "fr", "bonsoir": "fr", "salut": "fr", "merci": "fr", "coucou": "fr",
+        "facture": "fr", "factures": "fr", "facturation": "fr", "livraison": "fr", "colis": "fr",
+        "hello": "en", "hi": "en", "hey": "en", "thanks": "en", "thx": "en", "cheers": "en",
+        "invoice": "en", "invoices": "en", "billing": "en", "shipping": "en", "delivery": "en",
+    }
+    if len(folded) == 1:
+        return alone.get(words[0])  # type: ignore[return-value]
+    french = sum(w in _FRENCH_HINTS or w in french_words for w in words)
+    english = sum(w in _ENGLISH_HINTS or w in english_words for w in words)
+    lowered = text.casefold()
+    french += len(re.findall(r"(?<!\w)(?:[cdjlmnst]|qu)['’]\w", lowered))
+    french += min(2, sum(char in "éèêàâçùûôîïœ" for char in lowered))
     if french > english:
         return "fr"
     if english > french:

@@ -22,6 +22,7 @@ from handlers.turn import Reply, Response, Turn, TurnKind
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Turn, Context], Awaitable[Response]]
+_TEXT_KINDS = frozenset({TurnKind.COMMAND, TurnKind.MESSAGE, TurnKind.MENTION})
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,13 @@ class Dispatcher:
         scope = await over_limit(turn, self.services.limits, self.services.store, self.services.clock().timestamp())
         if scope is not None:
             return Outcome(f"rate_limited.{scope}", Reply(text=ctx.t(f"error.rate_limited.{scope}"), private=True), ctx.lang)
+        original = turn
         route, turn = self.router.find(turn)
+        if route is not None and route.needs_member and ctx.member is None and turn.kind in _TEXT_KINDS \
+                and len(turn.text.split()) > 1 and self.router.fallback is not None:
+            # "link down on our port" from a customer is a question, not a refused command;
+            # "link acme-logistics" is still a command, and refused.
+            route, turn = self.router.fallback, original
         if route is None:
             return Outcome("unknown", _unknown(turn, ctx), ctx.lang)
         if route.needs_member and ctx.member is None:

@@ -36,7 +36,7 @@ async def test_request_bodies_and_typed_pins_are_not_logged(slack_client, fake_s
     await post_signed(slack_client, command_body("my pin is 4821, is that right?"))
     event = {"type": "app_mention", "user": "U0CUSTOMER", "text": "<@U0BOT> code 7395 help", "channel": "C0DEMO00001", "ts": "5.5"}
     await post_signed(slack_client, event_body(event, event_id="EvPin"), content_type="application/json")
-    await fake_slack.wait_for("chat.postMessage")
+    await fake_slack.wait_for("chat.postEphemeral")  # the PIN warning is only for the user
     logged = "\n".join(_CAPTURED[start:])
     assert "4821" not in logged and "7395" not in logged
     assert SIGNING_SECRET not in logged and BOT_TOKEN not in logged

@@ -1,0 +1,476 @@
+"""Matching a free-text question against the routing topics of ``config/routing.yaml``.
+
+Deterministic and explainable on purpose: the same question always gets the same
+answer, and ``Match`` lists every topic that scored, with the words that made it score,
+so a wrong answer can be traced to a word in the YAML rather than to a model.
+
+How a question is scored:
+
+* Text is folded (case and accents removed), split into words, and function words
+  ("the", "de", "my", "votre"...) are dropped, so "Who handles my invoices?" and
+  "facture" are compared on the words that carry meaning.
+* A word matches a keyword word when they are equal after removing plural endings
+  (invoices, réseaux, deliveries), or within one typo for words of 5 letters or more
+  and two typos for 8 or more (a typo is an insertion, a deletion, a substitution or a
+  swap of two neighbours). Keywords of several words match as consecutive words.
+* Each matched keyword adds one point per word (a "hint" adds half), a typo match 80 %;
+  a keyword counts once, and words already covered by a longer keyword of the same
+  topic are not counted twice.
+* The best topic wins when it has ``min_score`` points and leads the best topic of any
+  *other* target by ``min_margin``; otherwise the caller says it is not sure.
+
+Both languages are always matched, whatever the reply language. The tables are built
+once per ``Routing`` (``build_index``) so a question costs a few dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from handlers.catalog import Route, Routing
+from handlers.i18n import fold
+
+KEYWORD = 1.0
+HINT = 0.5
+TYPO = 0.8
+
+GREETING = "!greeting"
+THANKS = "!thanks"
+URGENT = "!urgent"
+PIN = "!pin"
+
+STOPWORDS: frozenset[str] = frozenset(
+    # English function words and filler
+    "a an the and or but if of to in on at by for from with about into as is are was were be "
+    "been am do does did have has had i me my mine we us our ours you your yours he she it its "
+    "they them their this that these those there here what which who whom whose where why "
+    "how can could should would will shall may might must please pls just also any some all "
+    "so then than too very really need needs want wants like know tell let get got ok okay "
+    "yes someone somebody anyone anything something question ask asking regarding concerning "
+    "whom im ive id dont doesnt cant isnt"
+    # French function words and filler
+    " le la les un une des du de au aux et ou mais si est sont etait ete etre suis es sommes "
+    "etes ai as avons avez ont je me moi mon ma mes nous notre nos vous votre vos tu te toi ton "
+    "ta tes il elle ils elles on se son sa ses leur leurs ce cet cette ces ca cela ceci y en qui "
+    "que quoi quel quelle quels quelles comment pourquoi dans sur sous pour par avec sans "
+    "chez vers entre faut peut puis pouvez pourriez pourrais dois doit devons devez voudrais "
+    "veux souhaite souhaiterais aimerais besoin svp stp plait tres bien aussi donc alors comme "
+    "quelqu aupres concernant sujet"
+    # the pieces apostrophes leave behind: l', d', qu', j', n' (kept: "n" helps "n'a pas")
+    " b c d e f g h j k l m o p q r s t u v w x z".split()
+)
+
+_WORD = re.compile(r"[^\W_]+")
+# A 4-digit number standing alone: not part of a longer number, a phone number written in
+# groups ("808 0015"), a date or a time.
+_FOUR_DIGITS = re.compile(r"(?<![\d+])(?<!\d[ .\-/:])\b(\d{4})\b(?![ .\-/:]?\d)")
+_YEAR_CONTEXT = frozenset(
+    "in en since depuis before after avant apres year annee of fin end begin debut until "
+    "jusqu january february march april may june july august september october november "
+    "december janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre".split()
+)
+_STANDARDS = frozenset("iso nen pci soc ssae tier".split())  # "ISO 9001" is a standard, not a code
+
+
+def words(text: str) -> list[str]:
+    """Folded words of ``text`` (letters and digits only)."""
+    return _WORD.findall(fold(text))
+
+
+def singulars(word: str) -> tuple[str, ...]:
+    """``word`` and the forms it may have without a plural ending, most likely first.
+
+    Deliberately generous (English and French rules side by side): a wrong candidate
+    only matters if it happens to be another keyword, and the index is small.
+    """
+    out = [word]
+    if len(word) > 3 and not word.isdigit():
+        if word.endswith("ies") and len(word) > 4:
+            out.append(word[:-3] + "y")
+        if word.endswith("eaux") or word.endswith("eux") or word.endswith("oux"):
+            out.append(word[:-1])
+        elif word.endswith("aux") and len(word) > 4:
+            out.append(word[:-3] + "al")
+        if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            out.append(word[:-1])
+        if word.endswith(("sses", "ches", "shes", "xes", "zes")):
+            out.append(word[:-2])
+    return tuple(dict.fromkeys(out))
+
+
+def lemma(word: str) -> str:
+    """The one form a keyword word is stored under (its shortest singular candidate)."""
+    return min(singulars(word), key=lambda w: (len(w), w))
+
+
+def allowed_typos(word: str) -> int:
+    if word.isdigit() or len(word) < 5:
+        return 0
+    return 2 if len(word) >= 8 else 1
+
+
+def distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance (a swap of neighbours counts one), capped at
+    ``limit + 1`` so a hopeless pair stops early."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        best = current[0]
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, previous2[j - 2] + 1)
+            current[j] = value
+            best = min(best, value)
+        if best > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _deletes(word: str, depth: int) -> set[str]:
+    out = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        out |= frontier
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    """One keyword or phrase of a group, as folded lemmas, with what it is worth."""
+
+    group: str
+    text: str
+    lemmas: tuple[str, ...]
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """The normalised keyword tables of one ``Routing``; build once, match many times."""
+
+    routing: Routing
+    by_first: Mapping[str, tuple[Keyword, ...]]
+    forms: Mapping[str, frozenset[str]]
+    deletes: Mapping[str, frozenset[str]]
+    children: Mapping[str, tuple[str, ...]]
+    targets: Mapping[str, str]
+    top_level: tuple[str, ...]
+    dropped: tuple[str, ...]
+
+
+def _keywords(group: str, by_lang: Mapping[str, Iterable[str]], weight: float, dropped: list[str]) -> list[Keyword]:
+    out: list[Keyword] = []
+    for phrases in by_lang.values():
+        for phrase in phrases:
+            content = [w for w in words(phrase) if w not in STOPWORDS]
+            if not content:
+                dropped.append(f"{group}: {phrase!r}")
+                continue
+            lemmas = tuple(lemma(w) for w in content)
+            out.append(Keyword(group, phrase, lemmas, weight * len(lemmas)))
+    return out
+
+
+def build_index(routing: Routing) -> Index:
+    """Normalise every keyword of ``routing`` into look-up tables.
+
+    ``dropped`` lists keywords made only of function words, which could never match
+    (a test keeps it empty).
+    """
+    dropped: list[str] = []
+    keywords: list[Keyword] = []
+    children: dict[str, tuple[str, ...]] = {}
+    targets: dict[str, str] = {}
+
+    def add_route(route: Route) -> None:
+        targets[route.id] = route.target
+        children[route.id] = tuple(sub.id for sub in route.narrower)
+        keywords.extend(_keywords(route.id, route.keywords, KEYWORD, dropped))
+        keywords.extend(_keywords(route.id, route.hints, HINT, dropped))
+        for sub in route.narrower:
+            add_route(sub)
+
+    for route in routing.routes:
+        add_route(route)
+    for group, table in (
+        (GREETING, routing.greetings),
+        (THANKS, routing.thanks),
+        (URGENT, routing.urgent),
+        (PIN, routing.pin_words),
+    ):
+        keywords.extend(_keywords(group, table, KEYWORD, dropped))
+
+    by_first: dict[str, list[Keyword]] = defaultdict(list)
+    forms: dict[str, set[str]] = defaultdict(set)
+    for keyword in keywords:
+        by_first[keyword.lemmas[0]].append(keyword)
+    for phrase in {w for k in keywords for w in words(k.text) if w not in STOPWORDS}:
+        for form in singulars(phrase):
+            forms[form].add(lemma(phrase))
+    deletes: dict[str, set[str]] = defaultdict(set)
+    for form in forms:
+        depth = 2 if len(form) >= 6 else 1 if len(form) >= 4 else 0
+        for variant in _deletes(form, depth):
+            deletes[variant].add(form)
+    return Index(
+        routing=routing,
+        by_first={k: tuple(v) for k, v in by_first.items()},
+        forms={k: frozenset(v) for k, v in forms.items()},
+        deletes={k: frozenset(v) for k, v in deletes.items()},
+        children=children,
+        targets=targets,
+        top_level=tuple(r.id for r in routing.routes),
+        dropped=tuple(dropped),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A keyword found in the question: as configured, as typed, and what it added."""
+
+    keyword: str
+    typed: str
+    fuzzy: bool
+    points: float
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A topic (or a special group) that scored, with the hits that made it score."""
+
+    route: str
+    score: float
+    hits: tuple[Hit, ...]
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(hit.keyword for hit in self.hits)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Everything the matcher found in one question.
+
+    ``route`` is the confident answer (a narrower topic when one applies) or None;
+    ``candidates`` are the top-level topics that scored, best first (ties keep the order
+    of routing.yaml); ``unknown`` the meaningful words nothing matched.
+    """
+
+    route: str | None
+    candidates: tuple[Candidate, ...]
+    narrowed_by: Candidate | None
+    urgent: bool
+    greeting: bool
+    thanks: bool
+    pin: bool
+    unknown: tuple[str, ...]
+    specials: tuple[Candidate, ...] = ()
+
+    @property
+    def sure(self) -> bool:
+        return self.route is not None
+
+    def likeliest(self, index: Index, limit: int = 3) -> tuple[str, ...]:
+        """The best topic of each target, best first: what to offer when not sure."""
+        seen: set[str] = set()
+        out: list[str] = []
+        for candidate in self.candidates:
+            target = index.targets[candidate.route]
+            if target in seen:
+                continue
+            seen.add(target)
+            out.append(candidate.route)
+            if len(out) == limit:
+                break
+        return tuple(out)
+
+    def explain(self) -> str:
+        """One line per scoring topic, for the console and for test failures."""
+        lines = []
+        for candidate in (*self.candidates, *self.specials):
+            hits = ", ".join(
+                f"{h.keyword}" + (f" (typed {h.typed!r})" if h.fuzzy else "") + f" +{h.points:g}"
+                for h in candidate.hits
+            )
+            lines.append(f"{candidate.route} {candidate.score:g}: {hits}")
+        verdict = f"-> {self.route}" if self.route else "-> not sure"
+        return "\n".join([*lines, verdict])
+
+
+def _candidates_for(index: Index, token: str) -> dict[str, bool]:
+    """Keyword lemmas this typed word stands for, each with whether it took a typo."""
+    found: dict[str, bool] = {}
+    for form in singulars(token):
+        for lemma_ in index.forms.get(form, ()):
+            found[lemma_] = False
+    if found:
+        return found
+    limit = allowed_typos(token)
+    if not limit:
+        return found
+    best = limit + 1
+    close: set[str] = set()
+    for variant in _deletes(token, limit):
+        for form in index.deletes.get(variant, ()):
+            d = distance(token, form, limit)
+            if d > limit:
+                continue
+            if d < best:
+                best, close = d, {form}
+            elif d == best:
+                close.add(form)
+    for form in sorted(close):
+        for lemma_ in index.forms[form]:
+            found[lemma_] = True
+    return found
+
+
+def _pin_number(text: str) -> bool:
+    """Whether ``text`` holds a standalone 4-digit number that is not a year or a standard."""
+    for found in _FOUR_DIGITS.finditer(text):
+        number = found.group(1)
+        before = words(text[: found.start()])[-1:]
+        if before and before[0] in _STANDARDS:
+            continue
+        if number[:2] in ("19", "20") and before and before[0] in _YEAR_CONTEXT:
+            continue
+        return True
+    return False
+
+
+def match(index: Index, text: str) -> Match:
+    """Score ``text`` against every topic; see the module docstring for the rules."""
+    routing = index.routing
+    tokens = [w for w in words(text) if w not in STOPWORDS]
+    options = [_candidates_for(index, token) for token in tokens]
+
+    # every occurrence of every keyword: (keyword, start, end, fuzzy)
+    found: list[tuple[Keyword, int, int, bool]] = []
+    for start, here in enumerate(options):
+        for lemma_, fuzzy_first in here.items():
+            for keyword in index.by_first.get(lemma_, ()):
+                end = start + len(keyword.lemmas)
+                if end > len(tokens):
+                    continue
+                fuzzy = fuzzy_first
+                for offset in range(1, len(keyword.lemmas)):
+                    step = options[start + offset].get(keyword.lemmas[offset])
+                    if step is None:
+                        break
+                    fuzzy = fuzzy or step
+                else:
+                    found.append((keyword, start, end, fuzzy))
+
+    # per group: longest keywords first, no word counted twice, each keyword once
+    by_group: dict[str, list[tuple[Keyword, int, int, bool]]] = defaultdict(list)
+    for item in found:
+        by_group[item[0].group].append(item)
+    covered: set[int] = set()
+    scored: dict[str, Candidate] = {}
+    for group, items in by_group.items():
+        items.sort(key=lambda it: (-(it[2] - it[1]), it[3], -it[0].weight, it[1]))
+        used: set[int] = set()
+        seen: set[str] = set()
+        hits: list[Hit] = []
+        for keyword, start, end, fuzzy in items:
+            span = set(range(start, end))
+            if span & used or keyword.text in seen:
+                continue
+            used |= span
+            seen.add(keyword.text)
+            points = round(keyword.weight * (TYPO if fuzzy else 1.0), 3)
+            hits.append(Hit(keyword.text, " ".join(tokens[start:end]), fuzzy, points))
+        covered |= used
+        hits.sort(key=lambda h: -h.points)
+        scored[group] = Candidate(group, round(sum(h.points for h in hits), 3), tuple(hits))
+
+    order = {route_id: i for i, route_id in enumerate(index.top_level)}
+    tops = (_with_narrower(index, r, scored) for r in index.top_level if r in scored)
+    candidates = tuple(sorted(tops, key=lambda c: (-c.score, order[c.route])))
+    specials = tuple(scored[g] for g in (GREETING, THANKS, URGENT, PIN) if g in scored)
+    route: str | None = None
+    narrowed_by: Candidate | None = None
+    if candidates and candidates[0].score >= routing.min_score:
+        best = candidates[0]
+        target = index.targets[best.route]
+        rival = next((c.score for c in candidates[1:] if index.targets[c.route] != target), 0.0)
+        if best.score - rival >= routing.min_margin:
+            route, narrowed_by = _narrow(index, best.route, scored)
+    urgent = URGENT in scored
+    if route is None and not candidates and urgent and routing.urgent_route:
+        route = routing.urgent_route
+    # numbers are masked: a Match may be shown (console, logs of a test) and must never
+    # carry a 4-digit code someone typed
+    unknown = tuple("#" * len(t) if t.isdigit() else t for i, t in enumerate(tokens) if i not in covered)
+    return Match(
+        route=route,
+        candidates=candidates,
+        narrowed_by=narrowed_by,
+        urgent=urgent,
+        greeting=GREETING in scored,
+        thanks=THANKS in scored,
+        pin=PIN in scored and _pin_number(text),
+        unknown=unknown,
+        specials=specials,
+    )
+
+
+def _best_sub(index: Index, route_id: str, scored: Mapping[str, Candidate]) -> Candidate | None:
+    best: Candidate | None = None
+    for sub in index.children.get(route_id, ()):
+        candidate = scored.get(sub)
+        if candidate is not None and (best is None or candidate.score > best.score):
+            best = candidate
+    return best
+
+
+def _with_narrower(index: Index, route_id: str, scored: Mapping[str, Candidate]) -> Candidate:
+    """A topic's own score plus that of its best narrower topic: words like "network"
+    in "a ticket for our network link" are evidence for the ticket topic too."""
+    own = scored[route_id]
+    sub = _best_sub(index, route_id, scored)
+    if sub is None:
+        return own
+    sub = _with_narrower(index, sub.route, scored)
+    return Candidate(route_id, round(own.score + sub.score, 3), own.hits + sub.hits)
+
+
+def _narrow(index: Index, route_id: str, scored: Mapping[str, Candidate]) -> tuple[str, Candidate | None]:
+    """The narrowest topic under ``route_id`` that the question also matches."""
+    best = _best_sub(index, route_id, scored)
+    if best is None:
+        return route_id, None
+    deeper, deeper_by = _narrow(index, best.route, scored)
+    return deeper, deeper_by or best
+
+
+class IndexCache:
+    """Built indexes per ``Routing`` object, so a reloaded catalog gets fresh tables.
+
+    Held by whoever registered the handlers (not a module global); keyed by identity and
+    keeping the routing alive, so an id is never reused for another object while cached.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self._size = size
+        self._entries: dict[int, Index] = {}
+
+    def get(self, routing: Routing) -> Index:
+        index = self._entries.get(id(routing))
+        if index is not None and index.routing is routing:
+            return index
+        if len(self._entries) >= self._size:
+            self._entries.clear()
+        index = build_index(routing)
+        self._entries[id(routing)] = index
+        return index

@@ -1,0 +1,389 @@
+"""Free-text questions: the matcher against the labelled set, and the answers through the
+router for each onboarding state, small talk, the PIN warning and the reply language."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.config import ConfigError, load_catalog
+from bot.stores.memory import MemoryStore
+from handlers.catalog import ROLES, Routing
+from handlers.matching import build_index, match
+from handlers.turn import Platform, Reply, TurnKind, Where
+from tests.handlers.helpers import DM, GLOBEX, UNLINKED, Bot, card_text
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+QUESTIONS: dict[str, Any] = yaml.safe_load((HERE / "questions.yaml").read_text(encoding="utf-8"))
+INITECH = Where(Platform.SLACK, "T0DEMO", "C0DEMO00003")
+MIN_ACCURACY = 0.95
+
+
+@pytest.fixture(scope="module")
+def index(catalog):
+    return build_index(catalog.routing)
+
+
+@pytest.fixture
+def bot(catalog, clock):
+    return Bot(catalog, clock)
+
+
+# -- the labelled set ------------------------------------------------------------------
+
+
+def test_the_labelled_set_is_big_enough_and_covers_every_route(index):
+    items = QUESTIONS["questions"]
+    assert len(items) >= 150
+    labelled = {item["route"] for item in items}
+    every_route = {route_id for route_id in index.targets}
+    assert every_route - labelled == set(), "routes without a labelled question"
+    assert labelled - every_route == set(), "labels that are no route"
+    targets = {index.targets[route] for route in labelled}
+    assert targets == {*ROLES, "service_desk", "portal", "onboarding_team"}
+
+
+def test_accuracy_on_the_labelled_set(index):
+    items = QUESTIONS["questions"]
+    right = exact = 0
+    misses: list[str] = []
+    timings: list[float] = []
+    for item in items:
+        started = time.perf_counter()
+        found = match(index, item["q"])
+        timings.append(time.perf_counter() - started)
+        want = item["route"]
+        if found.route is not None and index.targets[found.route] == index.targets[want]:
+            right += 1
+        else:
+            misses.append(f"{item['q']!r} (want {want}):\n  " + found.explain().replace("\n", "\n  "))
+        exact += found.route == want
+    accuracy = right / len(items)
+    median_us = statistics.median(timings) * 1e6
+    print(
+        f"\nmatcher: {len(items)} questions, {accuracy:.1%} reach the right role or desk, "
+        f"{exact / len(items):.1%} the exact topic; median {median_us:.0f} µs per question"
+    )
+    for miss in misses:
+        print("miss:", miss)
+    assert accuracy >= MIN_ACCURACY
+    assert median_us < 1000
+
+
+@pytest.mark.parametrize("question", QUESTIONS["not_sure"])
+def test_vague_or_split_questions_are_not_sure(index, question):
+    found = match(index, question)
+    assert not found.sure, found.explain()
+
+
+@pytest.mark.parametrize("question", QUESTIONS["urgent"])
+def test_urgent_questions_are_flagged(index, question):
+    assert match(index, question).urgent
+
+
+@pytest.mark.parametrize("message", QUESTIONS["pins"])
+def test_messages_that_look_like_a_gsd_code(index, message):
+    assert match(index, message).pin
+
+
+@pytest.mark.parametrize("message", QUESTIONS["not_pins"])
+def test_numbers_that_are_no_gsd_code(index, message):
+    assert not match(index, message).pin
+
+
+def test_matching_is_deterministic_and_explains_itself(index):
+    first = match(index, "Our cross connect is down")
+    assert first == match(index, "Our cross connect is down")
+    assert first.route == "ticket_network_colo"
+    [best, *_] = first.candidates
+    assert best.route == "trouble_ticket" and "down" in best.words and "cross connect" in best.words
+    assert "ticket_network_colo" in first.explain() or "trouble_ticket" in first.explain()
+
+
+def test_typos_accents_case_and_plurals_are_tolerated(index):
+    for text in ("INVOICES", "invoise", "invocies", "Factures", "facturation", "FACTURE"):
+        assert match(index, text).route == "invoices", text
+    for text in ("réseaux en panne", "reseaux en panne", "RÉSEAU EN PANNE"):
+        assert match(index, text).route == "ticket_network_colo", text
+    typo = match(index, "shipmnet")
+    assert typo.route == "shipping" and typo.candidates[0].hits[0].fuzzy
+
+
+def test_short_words_take_no_typos(index):
+    assert match(index, "rock").candidates == ()  # "rack" is 4 letters: no typo allowed
+
+
+def test_no_keyword_is_lost_to_function_words(index):
+    assert index.dropped == ()
+
+
+# -- routing.yaml validation -------------------------------------------------------------
+
+
+def _routing(**overrides: Any) -> dict[str, Any]:
+    route = {
+        "id": "invoices",
+        "target": "billing_analyst",
+        "label": {"en": "Invoices", "fr": "Factures"},
+        "why": {"en": "Billing.", "fr": "Facturation."},
+        "keywords": {"en": ["invoice"], "fr": ["facture"]},
+    }
+    route.update(overrides)
+    return {"routes": [route]}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"target": "service_desk"}, "routes.0", "before_access"),
+        ({"target": "the_cfo"}, "routes.0.target", "Input should be"),
+        ({"keywords": {"en": ["invoice"]}}, "routes.0.keywords", "'fr'"),
+        ({"keywords": {"en": ["invoice", "Invoice"], "fr": ["facture"]}}, "routes.0.keywords", "twice"),
+        ({"label": {"en": "Invoices"}}, "routes.0.label", "'fr'"),
+        ({"id": "Bad Id"}, "routes.0.id", "lower-case"),
+        ({"before_access": "service_desk", "target": "portal"}, "routes.0.before_access", "Input should be"),
+    ],
+)
+def test_routing_mistakes_name_the_field(overrides, field, words):
+    with pytest.raises(Exception) as caught:
+        Routing.model_validate(_routing(**overrides))
+    errors = caught.value.errors()  # type: ignore[attr-defined]
+    text = "; ".join(".".join(map(str, e["loc"])) + ": " + e["msg"] for e in errors)
+    assert field in text and words in text, text
+
+
+def test_routing_references_must_exist():
+    data = _routing()
+    data["fallback_routes"] = ["nowhere"]
+    with pytest.raises(Exception, match="fallback_routes: 'nowhere' is no route id"):
+        Routing.model_validate(data)
+    data = {"routes": [_routing()["routes"][0], _routing()["routes"][0]]}
+    with pytest.raises(Exception, match="used twice"):
+        Routing.model_validate(data)
+
+
+def test_check_config_reports_routing_problems_with_file_and_field(tmp_path):
+    config = tmp_path / "config"
+    (config / "locales").mkdir(parents=True)
+    for name in ("site.yaml", "accounts.yaml", "onboarding.yaml", "locales/en.yaml", "locales/fr.yaml"):
+        (config / name).write_text((ROOT / "config" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (config / "routing.yaml").write_text(yaml.safe_dump(_routing(target="portal")), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_catalog(config)
+    [problem] = caught.value.problems
+    assert "routing.yaml" in problem and "routes[0]" in problem and "before_access" in problem
+
+
+# -- answers through the router: onboarding state -----------------------------------------
+
+
+async def test_smart_hands_before_access_goes_to_the_onboarding_team_with_the_date(bot):
+    outcome = await bot.say("ask can someone reboot our server?")
+    assert outcome.intent == "ask"
+    text = card_text(outcome)
+    assert "Onboarding team" in text and "am11-onboarding@example.com" in text
+    assert "1 March 2027" in text and "Smart Hands" in text
+    actions = [b.action for b in outcome.response.card.buttons]
+    assert actions == ["gsd.show", "escalate.open"]
+
+
+async def test_smart_hands_once_open_goes_to_the_service_desk(bot):
+    text = card_text(await bot.say("can someone reboot our server?", where=GLOBEX))
+    assert "Global Service Desk" in text and "+31 20 808 0015" in text
+    assert "once your access opens" not in text and "Onboarding team" not in text
+
+
+async def test_access_without_a_date_says_it_is_not_set(bot):
+    text = card_text(await bot.say("We need temporary access for a contractor", where=INITECH))
+    assert "has not been set yet" in text and "Onboarding team" in text
+
+
+@pytest.mark.parametrize("question", ["How do we receive packages at the IBX?", "Please revoke access for a former employee"])
+async def test_shipping_and_site_access_before_access(bot, question):
+    text = card_text(await bot.say(question))
+    assert "Onboarding team" in text and "1 March 2027" in text
+
+
+async def test_a_trouble_ticket_before_access_goes_to_the_account_manager(bot):
+    text = card_text(await bot.say("Our backup service is not working"))
+    assert "Account Manager" in text and "Sanne de Vries" in text and "1 March 2027" in text
+
+
+async def test_a_trouble_ticket_once_open_goes_to_the_gsd_or_for_network_and_colocation_to_ecp(bot):
+    other = card_text(await bot.say("Our backup service is not working", where=GLOBEX))
+    assert "Who handles this: Global Service Desk" in other
+    network = card_text(await bot.say("Our cross connect is down", where=GLOBEX))
+    assert "Who handles this: Customer portal (ECP)" in network and "network and colocation" in network
+
+
+async def test_urgent_problems_are_phoned_in(bot):
+    before = card_text(await bot.say("URGENT our servers are unreachable"))
+    assert "call your account manager, Sanne de Vries, on +31 20 555 0101" in before
+    after = card_text(await bot.say("URGENT our servers are unreachable", where=GLOBEX))
+    assert "Call the Global Service Desk on +31 20 808 0015" in after
+
+
+async def test_roles_come_with_this_accounts_contact(bot):
+    assert "Lotte Bakker" in card_text(await bot.say("who handles invoices?"))
+    globex = card_text(await bot.say("who handles invoices?", where=GLOBEX))
+    assert "Thomas Girard" in globex and "Lotte" not in globex
+    assert "Amira El Idrissi" in card_text(await bot.say("We need help with a new deployment"))
+    assert "Pieter Jansen" in card_text(await bot.say("We need help coordinating a PCI audit"))
+
+
+async def test_an_unlinked_conversation_gets_the_role_but_no_account_data(bot, catalog):
+    outcome = await bot.say("who handles invoices?", where=UNLINKED)
+    text = card_text(outcome)
+    assert "Billing Analyst" in text and "not linked" in text
+    for account in catalog.accounts:
+        for person in (account.team.account_manager, account.team.billing_analyst):
+            assert person.name not in text and person.email not in text
+
+
+async def test_text_that_is_no_command_mentions_and_direct_messages_are_questions(bot):
+    for kind in (TurnKind.COMMAND, TurnKind.MENTION, TurnKind.MESSAGE):
+        outcome = await bot.say("Who handles invoices?", kind=kind)
+        assert outcome.intent == "ask" and "Billing Analyst" in card_text(outcome)
+    outcome = await bot.say("who handles invoices?", where=DM, kind=TurnKind.MESSAGE)
+    assert outcome.intent == "ask" and "Billing Analyst" in card_text(outcome)
+
+
+async def test_ask_alone_explains_itself(bot):
+    outcome = await bot.say("ask")
+    assert outcome.response.private and "ask who handles invoices?" in outcome.response.text
+
+
+# -- not sure -------------------------------------------------------------------------------
+
+
+async def test_not_sure_says_so_and_offers_the_likeliest_routes(bot):
+    outcome = await bot.say("We want an expansion")
+    card = outcome.response.card
+    assert card.title == "I'm not sure who handles that"
+    offered = [dict(b.data)["route"] for b in card.buttons if b.action == "ask.route"]
+    assert set(offered) == {"add_services", "design"}
+    assert card.buttons[-1].action == "escalate.open"
+
+
+async def test_nothing_matched_offers_the_configured_fallbacks(bot, catalog):
+    card = (await bot.say("What's the weather like in Amsterdam?")).response.card
+    offered = tuple(dict(b.data)["route"] for b in card.buttons if b.action == "ask.route")
+    assert offered == catalog.routing.fallback_routes
+    assert "could not match" in card_text(await bot.say("blablabla"))
+
+
+async def test_a_route_button_shows_that_routes_answer_in_place(bot):
+    outcome = await bot.press("ask.route", {"route": "design"})
+    assert outcome.response.replace and "Amira El Idrissi" in card_text(outcome)
+    urgent = await bot.press("ask.route", {"route": "trouble_ticket", "urgent": "1"})
+    assert "+31 20 555 0101" in card_text(urgent)
+
+
+async def test_a_route_button_for_a_route_that_no_longer_exists(bot):
+    outcome = await bot.press("ask.route", {"route": "gone"})
+    assert outcome.response.private and "older version" in outcome.response.text
+
+
+# -- small talk -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("greeting", QUESTIONS["greetings"])
+async def test_greetings_get_a_short_friendly_answer(bot, greeting):
+    outcome = await bot.say(greeting, locale=None)
+    reply = outcome.response
+    assert isinstance(reply, Reply) and reply.card is None
+    assert reply.text.startswith(("Hello!", "Bonjour !"))
+
+
+@pytest.mark.parametrize("thanks", QUESTIONS["thanks"])
+async def test_thanks_get_a_short_friendly_answer(bot, thanks):
+    reply = (await bot.say(thanks, locale=None)).response
+    assert reply.card is None and reply.text.startswith(("You're welcome", "Avec plaisir"))
+
+
+async def test_a_greeting_with_a_question_answers_the_question(bot):
+    assert "Billing Analyst" in card_text(await bot.say("Hello, who handles invoices?"))
+
+
+# -- the GSD code -----------------------------------------------------------------------
+
+
+class RecordingStore(MemoryStore):
+    """A memory store that remembers every value written to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[str] = []
+
+    async def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
+        self.written += [key, value]
+        await super().set(key, value, ttl=ttl)
+
+    async def add(self, key: str, value: str, *, ttl: float | None = None) -> bool:
+        self.written += [key, value]
+        return await super().add(key, value, ttl=ttl)
+
+
+def _everything(outcome) -> str:
+    reply = outcome.response
+    parts = [reply.text, card_text(outcome)]
+    if reply.card is not None:
+        parts += [repr(b) for b in reply.card.buttons]
+    return " ".join(parts)
+
+
+@pytest.mark.parametrize("message", ["my pin is 1234", "Mon code PIN est 4821, il marche ?", "ask The GSD asked for my code: 9052"])
+async def test_a_posted_gsd_code_is_warned_about_never_stored_nor_echoed(catalog, clock, message):
+    store = RecordingStore()
+    bot = Bot(catalog, clock, store=store)
+    outcome = await bot.say(message, locale=None)
+    assert outcome.response.private
+    text = _everything(outcome)
+    assert "4-digit" in text or "4 chiffres" in text
+    code = next(word for word in message.replace(":", " ").replace(",", " ").split() if word.isdigit())
+    assert code not in text
+    assert not any(code in value for value in store.written)
+
+
+async def test_the_pin_warning_still_answers_a_question(bot):
+    outcome = await bot.say("my pin is 1234 but the service desk does not accept it, who can help with the 4-digit code?")
+    text = card_text(outcome)
+    assert "never post it" in text and "Customer Success Manager" in text and "1234" not in text
+
+
+# -- reply language ----------------------------------------------------------------------
+
+
+async def test_the_platform_locale_wins_over_the_questions_language(bot):
+    outcome = await bot.say("who handles invoices?", locale="fr-FR")
+    assert outcome.lang == "fr" and "Analyste de facturation" in card_text(outcome)
+
+
+async def test_without_a_locale_the_questions_language_wins_over_the_account(bot):
+    french = await bot.say("Qui s'occupe des factures ?", locale=None)  # Acme defaults to English
+    assert french.lang == "fr" and "Qui s'en occupe" in card_text(french)
+    english = await bot.say("Who handles our invoices?", where=GLOBEX, locale=None)  # Globex: French
+    assert english.lang == "en" and "Who handles this" in card_text(english)
+
+
+async def test_without_any_clue_the_account_language_applies(bot):
+    outcome = await bot.say("smart hands", where=GLOBEX, locale=None)
+    assert outcome.lang == "fr" and "Qui s'en occupe" in card_text(outcome)
+
+
+async def test_an_explicit_choice_wins_over_everything(bot):
+    await bot.say("lang en", locale="fr-FR")
+    outcome = await bot.say("Qui s'occupe des factures ?", locale="fr-FR")
+    assert outcome.lang == "en" and "Who handles this: Billing Analyst" in card_text(outcome)
+
+
+async def test_both_languages_are_understood_whatever_the_reply_language(bot):
+    english_reply = card_text(await bot.say("Qui s'occupe des factures ?", locale="en-GB"))
+    french_reply = card_text(await bot.say("Who handles invoices?", locale="fr-FR"))
+    assert "Billing Analyst" in english_reply and "Analyste de facturation" in french_reply
