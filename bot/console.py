@@ -31,6 +31,7 @@ class Console:
         self.dispatcher = Dispatcher(build_router(), Services(catalog=catalog, store=MemoryStore(), clock=clock, command=""))
         self.buttons: list[Button] = []
         self.form: OpenForm | None = None
+        self._index = None
 
     def say(self, text: str) -> None:
         self.out.write(text.rstrip() + "\n\n")
@@ -38,6 +39,9 @@ class Console:
 
     async def handle_line(self, line: str) -> None:
         line = line.strip()
+        if line.lower().startswith("why ") and self.form is None:
+            self.say(self.explain(line[4:]))
+            return
         if self.form is not None:
             await self._fill_form(line)
             return
@@ -50,6 +54,14 @@ class Console:
         else:
             turn = Turn(TurnKind.MESSAGE, self.where, self.user, locale=self.locale, text=line)
         await self.show((await self.dispatcher.dispatch(turn)).response)
+
+    def explain(self, question: str) -> str:
+        """Why the router sends ``question`` where it does: the scored topics and words."""
+        from handlers.matching import build_index, match
+
+        if self._index is None:
+            self._index = build_index(self.catalog.routing)
+        return match(self._index, question).explain()
 
     async def show(self, response: object) -> None:
         if isinstance(response, Reply):
@@ -92,7 +104,7 @@ async def run_console(catalog: Catalog, clock: Clock, account: str, user: str, l
                       read_line: Callable[[], str] | None = None, out: TextIO = sys.stdout) -> None:
     console = Console(catalog, clock, out, account, user, lang)
     read = read_line or sys.stdin.readline
-    console.say(f"Console for account '{account}' as '{user}'. Type help, team, gsd, ecp, a question, or a button number. Ctrl-D quits.")
+    console.say(f"Console for account '{account}' as '{user}'. Type help, team, gsd, ecp, a question, 'why <question>' to see how a question is routed, or a button number. Ctrl-D quits.")
     await console.handle_line("help")
     while True:
         if console.form is None:

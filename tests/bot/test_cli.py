@@ -98,3 +98,9 @@ def test_serve_starts_and_answers_health(tmp_path):
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
     assert "embedded in-memory store" in out and "stopped" in out
+
+
+def test_console_explains_a_route():
+    result = run("console", stdin="why who handles our invoices?\n")
+    assert result.returncode == 0, result.stderr
+    assert "-> invoices" in result.stdout and "invoice +" in result.stdout
