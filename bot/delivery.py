@@ -98,6 +98,8 @@ class Deliverer:
             if loaded is None:
                 return False
             item, raw = loaded
+            if item.due > self.now():
+                return False  # another replica rescheduled it after we listed it
             try:
                 await self._send(item)
             except DeliveryError as exc:
@@ -152,14 +154,16 @@ class Deliverer:
     async def remind(self) -> None:
         """Re-announce escalations nobody acknowledged, once per interval, across replicas."""
         now = self.now()
-        for esc_id, _ in await self.services.store.index_range(REMIND_INDEX, max_score=now, limit=20):
+        for esc_id, due in await self.services.store.index_range(REMIND_INDEX, max_score=now, limit=20):
             esc = await self.records.get(esc_id)
             if esc is None or esc.state in (ACKNOWLEDGED, RESOLVED):
                 await self.services.store.index_remove(REMIND_INDEX, esc_id)
                 continue
-            number = esc.reminders + 1
-            if not await self.services.store.add(f"esc:reminded:{esc_id}:{number}", self.owner, ttl=7 * 24 * 3600):
+            # The claim is on the due time, not on a counter read from the record: a replica
+            # that read the record before another one moved the due time cannot claim twice.
+            if not await self.services.store.add(f"esc:reminded:{esc_id}:{int(due)}", self.owner, ttl=7 * 24 * 3600):
                 continue  # another replica announces this one
+            number = esc.reminders + 1
             await self.records.change(esc_id, lambda e: replace(e, reminders=max(e.reminders, number)))
             await self.services.store.index_put(REMIND_INDEX, esc_id, now + remind_after(self.catalog, esc.urgency))
             for target in team_targets(self.catalog):

@@ -45,6 +45,7 @@ class OutboxItem:
     attempts: int = 0
     version: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     last_error: str = ""
+    due: float = 0.0
 
     def dumps(self) -> str:
         data = asdict(self)
@@ -65,7 +66,7 @@ class Outbox:
 
     async def put(self, item: OutboxItem, due: float) -> None:
         """Queue ``item`` (or re-queue it with a new version: a newer state to render)."""
-        await self.store.set(_key(item.id), replace(item, version=uuid.uuid4().hex[:12]).dumps())
+        await self.store.set(_key(item.id), replace(item, version=uuid.uuid4().hex[:12], due=due).dumps())
         await self.store.index_put(DUE, item.id, due)
 
     async def due(self, now: float, limit: int = 50) -> list[str]:
@@ -94,13 +95,13 @@ class Outbox:
         return True
 
     async def retry(self, item: OutboxItem, raw: str, due: float, error: str) -> None:
-        updated = replace(item, attempts=item.attempts + 1, last_error=error)
+        updated = replace(item, attempts=item.attempts + 1, last_error=error, due=due)
         if await self.store.replace(_key(item.id), raw, updated.dumps()):
             await self.store.index_put(DUE, item.id, due)
 
     async def bury(self, item: OutboxItem, raw: str, error: str, now: float) -> None:
         """A permanent failure: kept aside (never dropped) and reported on /readyz."""
-        updated = replace(item, attempts=item.attempts + 1, last_error=error)
+        updated = replace(item, attempts=item.attempts + 1, last_error=error, due=float("inf"))
         await self.store.set(_key(item.id), updated.dumps())
         await self.store.index_remove(DUE, item.id)
         await self.store.index_put(DEAD, item.id, now)
