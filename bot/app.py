@@ -104,6 +104,7 @@ def create_app(
             strict_texts=strict_texts,
             wake_outbox=wake.set,
             limits=Limits(settings.rate_limit_per_user, settings.rate_limit_per_conversation),
+            platforms=frozenset(p for p, on in (("slack", settings.slack_enabled), ("teams", settings.teams_enabled)) if on),
         )
         app[STORE] = the_store
         app[SESSION] = http

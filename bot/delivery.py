@@ -13,14 +13,23 @@ import asyncio
 import json
 import logging
 import random
+import time
 import uuid
 from dataclasses import replace
-from typing import Mapping
+from typing import Awaitable, Callable, Mapping
 
 from handlers.catalog import Catalog
 from handlers.context import Services
-from handlers.escalation_records import ACKNOWLEDGED, REMIND_INDEX, RESOLVED, Escalations
-from handlers.escalations import remind_after, reminder_card, requester_card, team_card_for, team_targets, team_translator
+from handlers.escalation_records import ACKNOWLEDGED, NOTIFY_INDEX, REMIND_INDEX, RESOLVED, Escalations
+from handlers.escalations import (
+    queue_notifications,
+    remind_after,
+    reminder_card,
+    requester_card,
+    team_card_for,
+    team_targets,
+    team_translator,
+)
 from handlers.i18n import Translator
 from handlers.outbox import Outbox, OutboxItem
 from handlers.ports import DeliveryError, Notifier, StoreUnavailable, Target
@@ -28,7 +37,7 @@ from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 60.0
+LEASE_SECONDS = 30.0
 MAX_BACKOFF = 300.0
 
 
@@ -65,7 +74,7 @@ class Deliverer:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await self.run_once()
+                await self.run_once(stop)
             except StoreUnavailable as exc:
                 self.last_error = "store unavailable"
                 log.warning("delivery paused: store unavailable (%s)", type(exc).__name__)
@@ -77,11 +86,16 @@ class Deliverer:
             except asyncio.TimeoutError:
                 pass
 
-    async def run_once(self) -> int:
-        """Announce due reminders, then deliver every due item. Returns items delivered."""
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
+        """Queue what a crash left unqueued, announce due reminders, then deliver every
+        due item, checking ``stop`` between items so shutdown never waits for a whole
+        pass. Returns items delivered."""
+        await self.sweep()
         await self.remind()
         delivered = 0
         for item_id in await self.outbox.due(self.now()):
+            if stop is not None and stop.is_set():
+                break
             if await self.deliver(item_id):
                 delivered += 1
         try:
@@ -112,11 +126,28 @@ class Deliverer:
                     log.warning("delivery of %s to %s failed (%s); retry in %.1fs", item.id, item.target.platform, exc.reason, wait)
                     await self.outbox.retry(item, raw, self.now() + wait, exc.reason)
                 return False
-            await self.outbox.done(item, raw)
+            await self._bookkeep(lambda: self.outbox.done(item, raw))
             self.metrics.outbox_delivered.labels(item.target.platform).inc()
             return True
         finally:
-            await self.outbox.release(item_id)
+            try:
+                await self._bookkeep(lambda: self.outbox.release(item_id))
+            except StoreUnavailable:
+                pass  # the lease expires by itself
+
+    async def _bookkeep(self, step: Callable[[], Awaitable[object]]) -> object:
+        """Record what was already sent, retrying through a store blip for most of the
+        lease: giving up here would make another pass send the same thing again."""
+        delay = 0.05
+        deadline = time.monotonic() + LEASE_SECONDS / 2
+        while True:
+            try:
+                return await step()
+            except StoreUnavailable:
+                if time.monotonic() + delay > deadline:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     async def _send(self, item: OutboxItem) -> None:
         notifier = self.notifiers.get(item.target.platform)
@@ -133,7 +164,8 @@ class Deliverer:
                 await notifier.update(target, ref, card)
             else:
                 ref = await notifier.post(target, card)
-                await self.records.change(esc.id, lambda e: replace(e, team_refs={**e.team_refs, target.platform: ref}))
+                await self._bookkeep(lambda: self.records.change(
+                    esc.id, lambda e: replace(e, team_refs={**e.team_refs, target.platform: ref})))
         elif item.kind == "requester":
             t = Translator(esc.lang if esc.lang in ("en", "fr") else "en", self.catalog.texts)  # type: ignore[arg-type]
             await notifier.post(target, requester_card(self.catalog, t, esc, item.event))
@@ -151,6 +183,15 @@ class Deliverer:
         ref = json.loads(raw)
         return replace(target, service_url=str(ref.get("service_url", "")), tenant=target.tenant or str(ref.get("tenant", "")))
 
+    async def sweep(self) -> None:
+        """Queue notifications a crash or a store blip left unqueued (write-ahead marks)."""
+        for esc_id, _ in await self.services.store.index_range(NOTIFY_INDEX, max_score=self.now(), limit=20):
+            esc = await self.records.get(esc_id)
+            if esc is None:
+                await self.services.store.index_remove(NOTIFY_INDEX, esc_id)
+                continue
+            await queue_notifications(self.services, esc)
+
     async def remind(self) -> None:
         """Re-announce escalations nobody acknowledged, once per interval, across replicas."""
         now = self.now()
@@ -166,7 +207,7 @@ class Deliverer:
             number = esc.reminders + 1
             await self.records.change(esc_id, lambda e: replace(e, reminders=max(e.reminders, number)))
             await self.services.store.index_put(REMIND_INDEX, esc_id, now + remind_after(self.catalog, esc.urgency))
-            for target in team_targets(self.catalog):
+            for target in team_targets(self.catalog, self.services.platforms):
                 item = OutboxItem(f"{esc_id}:reminder:{number}:{target.platform}", "reminder", esc_id, target, event=number)
                 await self.outbox.put(item, now)
 

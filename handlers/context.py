@@ -29,6 +29,7 @@ class Services:
     strict_texts: bool = False
     wake_outbox: Callable[[], None] = lambda: None
     limits: Limits = Limits(per_user=0, per_conversation=0)
+    platforms: frozenset[str] | None = None  # where the bot can post; None: everywhere configured
     extras: dict[str, object] = field(default_factory=dict)
 
 

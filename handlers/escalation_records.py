@@ -20,6 +20,8 @@ RESOLVED = "resolved"
 
 OPEN_INDEX = "esc:open"        # unresolved escalations, by creation time
 REMIND_INDEX = "esc:remind"    # unacknowledged escalations, by next reminder time
+NOTIFY_INDEX = "esc:notify"    # escalations whose latest events may not be queued yet, by when to check
+NOTIFY_GRACE = 10.0            # seconds the normal path has to queue them before the sweep does
 CATEGORIES = ("portal", "gsd", "billing", "shipping", "site_access", "smart_hands", "commercial", "technical", "other")
 URGENCIES = ("normal", "urgent")
 
@@ -72,6 +74,7 @@ class Escalation:
     history: tuple[Event, ...] = ()
     team_refs: dict[str, str] = field(default_factory=dict)
     reminders: int = 0
+    notified: int = 0  # history events whose notifications are queued in the outbox
 
     @property
     def created(self) -> dt.datetime:
@@ -122,6 +125,8 @@ class Escalations:
                 return existing, False
         number = await self.store.incr("seq:esc")
         esc = replace(draft, id=f"ESC-{number:06d}")
+        # Write-ahead mark: if we die before the team card is queued, the sweep queues it.
+        await self.mark_unnotified(esc.id, esc.created.timestamp() + NOTIFY_GRACE)
         if not await self.store.add(_key(esc.id), esc.dumps()):
             raise Conflict(f"{esc.id} exists already")
         score = esc.created.timestamp()
@@ -131,6 +136,9 @@ class Escalations:
         if idem:
             await self.store.set(idem, esc.id, ttl=7 * 24 * 3600)
         return esc, True
+
+    async def mark_unnotified(self, esc_id: str, check_at: float) -> None:
+        await self.store.index_put(NOTIFY_INDEX, esc_id, check_at)
 
     async def _wait_for(self, idem: str) -> Escalation | None:
         """Another request with the same key is creating the record: wait for its id."""

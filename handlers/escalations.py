@@ -30,10 +30,10 @@ from handlers.escalation_records import (
     Event,
     Requester,
 )
-from handlers.escalation_records import OPEN_INDEX
+from handlers.escalation_records import NOTIFY_GRACE, NOTIFY_INDEX, OPEN_INDEX
 from handlers.i18n import Translator
 from handlers.outbox import Outbox, OutboxItem
-from handlers.ports import Target
+from handlers.ports import StoreUnavailable, Target
 from handlers.router import Route, Router
 from handlers.team import team_card
 from handlers.turn import FormErrors, Home, OpenForm, Reply, Response, Turn, TurnKind
@@ -68,30 +68,37 @@ def remind_after(catalog: Catalog, urgency: str) -> float:
     return 60.0 * catalog.onboarding.remind_after_minutes.get(urgency, 240)  # type: ignore[call-overload]
 
 
-def team_targets(catalog: Catalog) -> list[Target]:
-    """Where the onboarding team's cards go: Slack and/or Teams, as configured."""
+def team_targets(catalog: Catalog, platforms: frozenset[str] | None = None) -> list[Target]:
+    """Where the onboarding team's cards go: Slack and/or Teams, as configured and served."""
     team = catalog.onboarding
     targets = []
     if team.slack_channel:
         targets.append(Target("slack", team.slack_channel))
     if team.teams:
         targets.append(Target("teams", team.teams.conversation_id, team.teams.tenant_id, team.teams.service_url))
-    return targets
+    return [t for t in targets if platforms is None or t.platform in platforms]
 
 
-async def _enqueue_team(services: Services, esc: Escalation) -> None:
+async def queue_notifications(services: Services, esc: Escalation) -> Escalation:
+    """Queue what events ``esc.notified`` .. the last one owe, and record that they are queued.
+
+    Event 0 (created) owes the team card; every later event owes a team-card update and
+    a message to the requester. Item ids are deterministic, so running this twice (a
+    retry, the sweep after a crash) queues nothing twice. Returns the updated record.
+    """
     outbox = Outbox(services.store)
     now = services.clock().timestamp()
-    for target in team_targets(services.catalog):
-        await outbox.put(OutboxItem(f"{esc.id}:team:{target.platform}", "team", esc.id, target), now)
-    services.wake_outbox()
-
-
-async def _enqueue_requester(services: Services, esc: Escalation) -> None:
-    event = len(esc.history) - 1
-    item = OutboxItem(f"{esc.id}:requester:{event}", "requester", esc.id, esc.requester.target(), event=event)
-    await Outbox(services.store).put(item, services.clock().timestamp())
-    services.wake_outbox()
+    total = len(esc.history)
+    if esc.notified < total:
+        for target in team_targets(services.catalog, services.platforms):
+            await outbox.put(OutboxItem(f"{esc.id}:team:{target.platform}", "team", esc.id, target), now)
+        for event in range(max(esc.notified, 1), total):
+            item = OutboxItem(f"{esc.id}:requester:{event}", "requester", esc.id, esc.requester.target(), event=event)
+            await outbox.put(item, now)
+        _, esc = await Escalations(services.store).change(esc.id, lambda e: replace(e, notified=max(e.notified, total)))
+        services.wake_outbox()
+    await services.store.index_remove(NOTIFY_INDEX, esc.id)
+    return esc
 
 
 def team_translator(services: Services) -> Translator:
@@ -198,9 +205,13 @@ async def submit(turn: Turn, ctx: Context) -> Response:
         history=(Event(_iso(now), who, "created"),),
     )
     records = Escalations(ctx.store)
-    esc, created = await records.create(draft, turn.dedupe_key, now.timestamp() + remind_after(ctx.catalog, values["urgency"]))
-    if created:
-        await _enqueue_team(ctx.services, esc)
+    try:
+        esc, _ = await records.create(draft, turn.dedupe_key, now.timestamp() + remind_after(ctx.catalog, values["urgency"]))
+        esc = await queue_notifications(ctx.services, esc)
+    except StoreUnavailable:
+        # Keep the form open: sending it again reuses the same idempotency key, so a
+        # record that was written after all is found, not created twice.
+        return FormErrors({"description": ctx.t("error.store_down")})
     return Reply(card=confirmation_card(ctx, esc))
 
 
@@ -367,6 +378,10 @@ async def _act(turn: Turn, ctx: Context, action: str, note: str = "") -> Respons
     assert ctx.member is not None
     esc_id = str(turn.data.get("id", ""))
     records = Escalations(ctx.store)
+    if await records.get(esc_id) is not None:
+        # Write-ahead mark: if we die between the change and queueing its notifications,
+        # the delivery loop's sweep queues them.
+        await records.mark_unnotified(esc_id, ctx.now().timestamp() + NOTIFY_GRACE)
     try:
         _, esc = await records.change(esc_id, _transition(action, ctx.member.name, _iso(ctx.now()), note))
     except KeyError:
@@ -382,8 +397,7 @@ async def _act(turn: Turn, ctx: Context, action: str, note: str = "") -> Respons
         await store.index_remove(OPEN_INDEX, esc.id)
     elif action == "reopened":
         await store.index_put(OPEN_INDEX, esc.id, esc.created.timestamp())
-    await _enqueue_team(ctx.services, esc)
-    await _enqueue_requester(ctx.services, esc)
+    esc = await queue_notifications(ctx.services, esc)
     card = team_card_for(ctx.catalog, team_translator(ctx.services), esc)
     if turn.kind is TurnKind.SUBMIT:
         return Reply(text=ctx.t("esc.resolved_ack", id=esc.id), private=True)

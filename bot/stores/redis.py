@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
 import redis.exceptions as rex
@@ -56,6 +57,10 @@ BACKOFF_CAP = 0.5
 enough to replace every connection a restart broke, short enough that an outage is
 reported well inside Slack's 3 s acknowledgement budget."""
 RETRY_ON: tuple[type[rex.RedisError], ...] = (rex.ConnectionError,)
+BREAKER_SECONDS = 1.0
+"""After a call finds Redis unreachable or hung, further calls fail at once for this
+long instead of each waiting out its own timeout: a turn makes several store calls,
+and one hung server must not cost several socket timeouts inside Slack's 3 s."""
 """Only connection errors are retried (they include BusyLoadingError while a
 restarted server replays its data). Timeouts are not: a server that does not answer
 in ``SOCKET_TIMEOUT`` is hung or overloaded, and retrying would multiply both the
@@ -172,7 +177,8 @@ class RedisStore:
     module docstring.
     """
 
-    def __init__(self, client: Redis, namespace: str = DEFAULT_NAMESPACE) -> None:
+    def __init__(self, client: Redis, namespace: str = DEFAULT_NAMESPACE, *,
+                 breaker: float = BREAKER_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         kwargs = client.get_connection_kwargs()
         if not kwargs.get("decode_responses"):
             raise ValueError("RedisStore needs a client created with decode_responses=True")
@@ -181,13 +187,17 @@ class RedisStore:
         self._where = _describe(kwargs)
         self._secrets: set[str] = _secret_forms(kwargs.get("password"))
         self._sentinel: Sentinel | None = None
+        self._clock = clock
+        self._breaker = breaker
+        self._open_until = 0.0
         # register_script does no I/O; the scripts are loaded on first use and
         # reloaded automatically (NOSCRIPT) after a restart empties the script cache.
         self._replace_script = client.register_script(_REPLACE_LUA)
         self._incr_script = client.register_script(_INCR_LUA)
 
     @classmethod
-    def from_url(cls, url: str, *, namespace: str = DEFAULT_NAMESPACE, **kw: Any) -> RedisStore:
+    def from_url(cls, url: str, *, namespace: str = DEFAULT_NAMESPACE, breaker: float = BREAKER_SECONDS,
+                 **kw: Any) -> RedisStore:
         """Connect to ``redis://[:password@]host:port/db`` (or ``rediss://``, ``unix://``).
 
         ``kw`` overrides the client options from ``connection_defaults()``;
@@ -204,7 +214,7 @@ class RedisStore:
                 "invalid Redis URL: expected redis://[[user]:password@]host[:port][/db] "
                 "(percent-encode special characters in the password)"
             ) from None
-        store = cls(Redis.from_pool(pool), namespace=namespace)
+        store = cls(Redis.from_pool(pool), namespace=namespace, breaker=breaker)
         store._secrets |= _secret_forms(password)
         return store
 
@@ -216,6 +226,7 @@ class RedisStore:
         *,
         namespace: str = DEFAULT_NAMESPACE,
         sentinel_kwargs: dict[str, Any] | None = None,
+        breaker: float = BREAKER_SECONDS,
         **kw: Any,
     ) -> RedisStore:
         """Follow the master of service ``master`` as known to ``sentinels``.
@@ -237,7 +248,7 @@ class RedisStore:
         }
         sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_options, **options)
         client = sentinel.master_for(master, connection_pool_class=_BlockingSentinelPool)
-        store = cls(client, namespace=namespace)
+        store = cls(client, namespace=namespace, breaker=breaker)
         store._sentinel = sentinel
         store._where = f"sentinel service {master!r} via " + ",".join(f"{h}:{p}" for h, p in sentinels)
         store._secrets |= _secret_forms(options.get("password"))
@@ -274,10 +285,14 @@ class RedisStore:
 
     @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:
-        """Turn "cannot reach Redis" into ``StoreUnavailable`` (password-free)."""
+        """Turn "cannot reach Redis" into ``StoreUnavailable`` (password-free), and
+        fail fast for ``BREAKER_SECONDS`` after an outage was seen."""
+        if self._breaker and self._clock() < self._open_until:
+            raise StoreUnavailable(f"Redis store unavailable ({self._where}): failed moments ago")
         try:
             yield
         except _UNAVAILABLE as exc:
+            self._open_until = self._clock() + self._breaker
             raw = f"{type(exc).__name__}: {exc}"
             detail = self._scrub(raw)
             error = StoreUnavailable(f"Redis store unavailable ({self._where}): {detail}")

@@ -81,26 +81,3 @@ async def bots(tmp_path: Path, fake_slack_proc: FakeSlackProcess, config_dir: Pa
         for bot in started:
             print(f"--- {bot.name} log tail ({bot.log_path}) ---\n{bot.log_tail(25)}")
 
-
-# Known gaps: these tests describe behaviour the bot does not have yet. They are kept,
-# not strict (a timing-dependent gap may pass now and then; that must not break CI), and
-# listed in the README's reliability section.
-KNOWN_GAPS = {
-    "test_redis_hung_still_answers_inside_slacks_budget":
-        "a hung (not down) Redis delays answers past Slack's 3 s budget: store calls need a per-turn deadline",
-    "test_sigterm_finishes_inflight_requests_exits_0_and_loses_no_outbox_item":
-        "shutdown does not yet wait for background Slack posts started after the ack",
-    "test_submit_whose_team_card_could_not_be_queued_still_reaches_the_team":
-        "a store failure between writing the escalation and queueing its team card leaves no outbox item",
-    "test_acknowledge_whose_notifications_could_not_be_queued_still_tells_the_requester":
-        "a store failure between the state change and queueing the notifications loses them",
-    "test_a_send_slack_accepted_is_not_repeated_after_a_store_blip":
-        "a store failure after Slack accepted a send makes the outbox send it again (at-least-once)",
-}
-
-
-def pytest_collection_modifyitems(config, items):
-    for item in items:
-        reason = KNOWN_GAPS.get(item.originalname if hasattr(item, "originalname") else item.name)
-        if reason and "tests/reliability" in str(item.fspath):
-            item.add_marker(pytest.mark.xfail(reason=reason, strict=False))

@@ -103,7 +103,7 @@ class Chaos:
         self.janitor_task: asyncio.Future[None] | None = None
 
     # -- sending --------------------------------------------------------------------------
-    async def send(self, body: str, prefer: int) -> tuple[bool, str]:
+    async def send(self, body: str, prefer: int, keep: list[str] | None = None) -> tuple[bool, str]:
         """POST to the preferred replica, failing over to the other as Slack's retry would
         (a connection error or no answer). Returns (answered 200, incarnation)."""
         for attempt in range(8):
@@ -123,6 +123,8 @@ class Chaos:
                 self.figures.http_5xx += 1
                 await asyncio.sleep(0.1)
                 continue
+            if keep is not None:
+                keep.append(answer.body if answer.status == 200 else "")
             return answer.status == 200, incarnation
         return False, ""
 
@@ -139,8 +141,16 @@ class Chaos:
                                            hash_=f"h-{token}"))
         # No answer (the replica died under the request): Slack's modal lets the user
         # press Submit again, which sends the same view id and hash.
-        ok, incarnation = await self.send(body, prefer=number % 2)
+        answers: list[str] = []
+        ok, incarnation = await self.send(body, prefer=number % 2, keep=answers)
         entry.tries += 1
+        # Redis down: the modal stays open with "cannot reach my storage" under the
+        # details, and the user presses Submit again a moment later (same view id/hash).
+        while ok and answers and '"errors"' in answers[-1] and entry.tries < 10:
+            self.figures.resubmits += 1
+            await asyncio.sleep(1.0)
+            ok, incarnation = await self.send(body, prefer=(number + entry.tries) % 2, keep=answers)
+            entry.tries += 1
         entry.outcome = "answered" if ok else "failed"
         entry.answered_by, entry.answered_at = incarnation, time.time()
 

@@ -22,7 +22,7 @@ from handlers.escalation_records import Escalations
 from handlers.escalations import ACK, SUBMIT
 from handlers.ports import StoreUnavailable
 from handlers.router import Dispatcher
-from handlers.turn import Platform, Reply, Turn, TurnKind, Where
+from handlers.turn import FormErrors, Platform, Reply, Turn, TurnKind, Where
 from tests.conftest import MovableClock
 from tests.fakes.notifier import RecordingNotifier
 from tests.reliability.slack_client import STORE_DOWN, VALUES
@@ -74,10 +74,10 @@ class World:
         self.ticks[0] += seconds
         self.clock.advance(seconds=seconds)
 
-    async def submit(self, dedupe: str = "slack:view:V1:h1") -> Reply:
+    async def submit(self, dedupe: str = "slack:view:V1:h1") -> Reply | FormErrors:
         outcome = await self.dispatcher.dispatch(Turn(TurnKind.SUBMIT, ACME, "U0CUSTOMER", locale="en-US",
                                                       action=SUBMIT, data=dict(VALUES), dedupe_key=dedupe))
-        assert isinstance(outcome.response, Reply)
+        assert isinstance(outcome.response, (Reply, FormErrors))
         return outcome.response
 
     async def ack(self, esc: str = "ESC-000001") -> Reply:
@@ -112,7 +112,7 @@ async def test_submit_whose_team_card_could_not_be_queued_still_reaches_the_team
     "cannot reach my storage" and submits the same modal again (same view id and hash)."""
     world.store.fail_next("set", lambda key: key.startswith("outbox:item:"))
     first = await world.submit()
-    assert STORE_DOWN in first.text
+    assert isinstance(first, FormErrors) and STORE_DOWN in first.errors["description"]  # the form stays open
     again = await world.submit()
     assert again.card is not None and "ESC-000001" in again.card.title  # the idempotency key found the record
     await world.drain()

@@ -513,7 +513,7 @@ class TestRedisStore:
         self, redis_server_factory: RedisServerFactory
     ) -> None:
         server = redis_server_factory(password=self.PASSWORD)
-        store = RedisStore.from_url(server.url)
+        store = RedisStore.from_url(server.url, breaker=0)  # every method must reach the driver
         try:
             await store.set("k", "v")  # a pooled connection that the outage will break
             assert self.PASSWORD not in repr(store)
@@ -568,7 +568,7 @@ class TestRedisStore:
 
     async def test_hung_server_times_out_as_unavailable(self, redis_server_factory: RedisServerFactory) -> None:
         server = redis_server_factory(password=self.PASSWORD)
-        store = RedisStore.from_url(server.url)
+        store = RedisStore.from_url(server.url, breaker=0)
         try:
             await store.set("k", "v")
             await asyncio.to_thread(server.pause)
@@ -581,6 +581,29 @@ class TestRedisStore:
                 self.assert_no_password(info.value, str(server.port))
             finally:
                 await asyncio.to_thread(server.resume)
+            assert await store.get("k") == "v"
+        finally:
+            await store.close()
+
+    async def test_after_an_outage_calls_fail_at_once_for_a_moment(self, redis_server_factory: RedisServerFactory) -> None:
+        """A hung Redis costs one socket timeout per breaker window, not one per call:
+        a turn makes several store calls inside Slack's 3 s."""
+        server = redis_server_factory()
+        store = RedisStore.from_url(server.url, breaker=0.5)
+        try:
+            await store.set("k", "v")
+            await asyncio.to_thread(server.pause)
+            try:
+                with pytest.raises(StoreUnavailable):
+                    await store.get("k")
+                started = time.monotonic()
+                for _ in range(5):
+                    with pytest.raises(StoreUnavailable):
+                        await store.get("k")
+                assert time.monotonic() - started < 0.2
+            finally:
+                await asyncio.to_thread(server.resume)
+            await asyncio.sleep(0.6)
             assert await store.get("k") == "v"
         finally:
             await store.close()
