@@ -11,6 +11,7 @@ task after the ack, so Slack's 3-second limit is always met.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -476,14 +477,21 @@ class SlackAdapter:
         message = self._message(reply)
         if thread_ts:
             message["thread_ts"] = thread_ts
-        try:
-            if reply.private and ephemeral_user and not channel.startswith("D"):
-                await self.client.chat_postEphemeral(channel=channel, user=ephemeral_user, **message)
-            else:
-                await self.client.chat_postMessage(channel=channel, **message)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
-            self.metrics.errors.labels("slack", "post").inc()
-            log.warning("posting a reply to Slack failed: %s", _slack_error(exc))
+        ephemeral = reply.private and ephemeral_user and not channel.startswith("D")
+        for attempt in range(_POST_ATTEMPTS):
+            try:
+                if ephemeral:
+                    await self.client.chat_postEphemeral(channel=channel, user=ephemeral_user, **message)
+                else:
+                    await self.client.chat_postMessage(channel=channel, **message)
+                return
+            except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                self.metrics.errors.labels("slack", "post").inc()
+                wait = _retry_wait(exc, attempt)
+                if wait is None or attempt == _POST_ATTEMPTS - 1:
+                    log.warning("posting a reply to Slack failed: %s", _slack_error(exc))
+                    return
+                await asyncio.sleep(wait)
 
     async def _respond(self, response_url: str, reply: Reply) -> None:
         payload = self._message(reply)
@@ -540,6 +548,24 @@ def _where_from(raw: str, team: str, user: str) -> Where:
     except ValueError:
         kind = ConversationKind.DIRECT
     return Where(Platform.SLACK, team, conversation or user, kind if conversation else ConversationKind.DIRECT)
+
+
+_POST_ATTEMPTS = 4
+
+
+def _retry_wait(exc: BaseException, attempt: int) -> float | None:
+    """How long to wait before trying a reply again; None when retrying cannot help.
+
+    A reply (a confirmation with its reference, say) is worth a few tries in the
+    background: Slack's 5xx and 429 are usually over in a second or two.
+    """
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        status = exc.response.status_code
+        if status == 429:
+            return min(5.0, float(exc.response.headers.get("Retry-After", "1") or 1))
+        if status < 500:
+            return None
+    return 0.3 * (2 ** attempt)
 
 
 def _slack_error(exc: BaseException) -> str:

@@ -150,3 +150,18 @@ async def test_app_home_for_a_member_lists_open_escalations(slack_client, fake_s
     [call] = await fake_slack.wait_for("views.publish")
     assert_valid_view(call.args["view"])
     assert "ESC-000001" in json.dumps(call.args["view"])
+
+
+async def test_the_confirmation_is_retried_when_slack_blips(slack_client, fake_slack):
+    from tests.fakes.slack_api import Failure
+
+    fake_slack.fail("chat.postMessage", Failure(status=500, channel="C0DEMO00001"), Failure(status=429, retry_after=0, channel="C0DEMO00001"))
+    view = await open_modal(slack_client, fake_slack)
+    await post_signed(slack_client, interaction_body(submission(view, VALUES)))
+    for _ in range(100):
+        confirmations = [c for c in fake_slack.of("chat.postMessage") if c.args["channel"] == "C0DEMO00001"]
+        if len(confirmations) == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert len(confirmations) == 3  # two refused tries, then the one Slack accepted
+    assert "ESC-000001" in confirmations[-1].args["text"]
