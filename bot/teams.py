@@ -1153,11 +1153,15 @@ class TeamsAdapter:
         """Nothing to release: the HTTP session belongs to the app."""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if self.auth_enabled and not request.headers.get("Authorization", "").startswith("Bearer "):
+            # No credentials at all: refuse before looking at the body, whatever it holds.
+            self.metrics.rejected.labels("teams", "auth").inc()
+            return web.json_response({"error": "unauthorized"}, status=401)
         if request.content_type != "application/json":
             return self._refuse(415, "format", "expected an application/json Bot Framework activity")
         try:
             body = await request.json()
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return self._refuse(400, "format", "body is not JSON")
         if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
             return self._refuse(400, "format", "body is not a Bot Framework activity")
