@@ -7,29 +7,10 @@ import json
 
 from tests.bot.test_slack_http import post_signed, texts_of
 from tests.cards.validate import assert_valid_blocks, assert_valid_view
-from tests.fakes.signing import command_body, interaction_body
+from tests.fakes.signing import command_body, interaction_body, submission  # noqa: F401 (re-exported for other suites)
 
 VALUES = {"subject": "Cannot badge in", "category": "site_access", "urgency": "urgent",
           "description": "Our engineers could not enter the IBX this morning."}
-
-
-def submission(view: dict, values: dict[str, str], *, user: str = "U0CUSTOMER", view_id: str = "V1", hash_: str = "h1") -> dict:
-    """What Slack sends when the user submits the modal the bot opened."""
-    state: dict = {}
-    for block in view["blocks"]:
-        if block["type"] != "input":
-            continue
-        element = block["element"]
-        value = values.get(element["action_id"], "")
-        if element["type"] == "static_select":
-            entry = {"type": "static_select", "selected_option": {"value": value} if value else None}
-        else:
-            entry = {"type": "plain_text_input", "value": value}
-        state[block["block_id"]] = {element["action_id"]: entry}
-    return {
-        "type": "view_submission", "team": {"id": "T0DEMO"}, "user": {"id": user, "username": "cust"},
-        "view": {**view, "id": view_id, "hash": hash_, "state": {"values": state}},
-    }
 
 
 def press(action_id: str, value: str, *, user: str, channel: str, response_url: str, ts: str = "9.9") -> dict:

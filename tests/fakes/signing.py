@@ -40,3 +40,24 @@ def event_body(event: dict[str, Any], *, event_id: str = "Ev0001", team: str = "
         "event_id": event_id, "event_time": int(time.time()), "event": event,
         "authorizations": [{"team_id": team, "user_id": "U0BOT", "is_bot": True}],
     })
+
+
+def submission(view: dict[str, Any], values: dict[str, str], *, user: str = "U0CUSTOMER", view_id: str = "V1",
+               hash_: str = "h1") -> dict[str, Any]:
+    """What Slack sends when the user submits the modal the bot opened (``view`` as the
+    bot sent it to views.open), with ``values`` typed or picked in its inputs."""
+    state: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block["type"] != "input":
+            continue
+        element = block["element"]
+        value = values.get(element["action_id"], "")
+        if element["type"] == "static_select":
+            entry = {"type": "static_select", "selected_option": {"value": value} if value else None}
+        else:
+            entry = {"type": "plain_text_input", "value": value}
+        state[block["block_id"]] = {element["action_id"]: entry}
+    return {
+        "type": "view_submission", "team": {"id": "T0DEMO"}, "user": {"id": user, "username": user.lower()},
+        "view": {**view, "id": view_id, "hash": hash_, "state": {"values": state}},
+    }

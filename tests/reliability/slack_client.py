@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import aiohttp
 
-from tests.fakes.signing import command_body, event_body, interaction_body, slack_headers
+from tests.fakes.signing import command_body, event_body, interaction_body, slack_headers, submission
 from tests.reliability.procs import SIGNING_SECRET
 
 TEAM_CHANNEL = "C0ONBOARD01"
@@ -70,26 +70,6 @@ class SlackSender:
         started = time.monotonic()
         async with self.session.get(f"{base_url}{path}", timeout=self.timeout) as resp:
             return Answer(resp.status, await resp.text(), time.monotonic() - started)
-
-
-def submission(view: dict[str, Any], values: dict[str, str], *, user: str = "U0CUSTOMER", view_id: str = "V1",
-               hash_: str = "h1") -> dict[str, Any]:
-    """What Slack sends when the user submits the modal the bot opened."""
-    state: dict[str, Any] = {}
-    for block in view["blocks"]:
-        if block["type"] != "input":
-            continue
-        element = block["element"]
-        value = values.get(element["action_id"], "")
-        if element["type"] == "static_select":
-            entry = {"type": "static_select", "selected_option": {"value": value} if value else None}
-        else:
-            entry = {"type": "plain_text_input", "value": value}
-        state[block["block_id"]] = {element["action_id"]: entry}
-    return {
-        "type": "view_submission", "team": {"id": "T0DEMO"}, "user": {"id": user, "username": user.lower()},
-        "view": {**view, "id": view_id, "hash": hash_, "state": {"values": state}},
-    }
 
 
 def press(button: dict[str, str], *, user: str, channel: str, message_ts: str, response_url: str,
