@@ -205,7 +205,7 @@ class Deliverer:
             if not await self.services.store.add(f"esc:reminded:{esc_id}:{int(due)}", self.owner, ttl=7 * 24 * 3600):
                 continue  # another replica announces this one
             number = esc.reminders + 1
-            await self.records.change(esc_id, lambda e: replace(e, reminders=max(e.reminders, number)))
+            await self.records.change(esc_id, lambda e, n=number: replace(e, reminders=max(e.reminders, n)))
             await self.services.store.index_put(REMIND_INDEX, esc_id, now + remind_after(self.catalog, esc.urgency))
             for target in team_targets(self.catalog, self.services.platforms):
                 item = OutboxItem(f"{esc_id}:reminder:{number}:{target.platform}", "reminder", esc_id, target, event=number)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import replace
+from typing import Callable
 
 from cards.model import Button, Card, Choice, Divider, Fields, Form, Note, SelectInput, Style, Text, TextInput
 from handlers import buttons
@@ -347,7 +348,9 @@ def reminder_card(catalog: Catalog, t: Translator, esc: Escalation, now: dt.date
     )
 
 
-def _transition(action: str, who: str, at: str, note: str = "") -> "callable":
+def _transition(action: str, who: str, at: str, note: str = "") -> Callable[[Escalation], Escalation]:
+    """The state change ``action`` as a pure function of the record, for compare-and-set;
+    it raises ``Refused`` for a change the current state does not allow."""
     def mutate(esc: Escalation) -> Escalation:
         if action == "acknowledged":
             if esc.state == ACKNOWLEDGED:

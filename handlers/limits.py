@@ -42,7 +42,7 @@ async def over_limit(turn: Turn, limits: Limits, store: Store, now: float) -> st
         counts = await asyncio.gather(*(store.incr(key, ttl=WINDOW * 2) for _, key, _ in checks))
     except StoreUnavailable:
         return None
-    for (scope, _, allowed), count in zip(checks, counts):
+    for (scope, _, allowed), count in zip(checks, counts, strict=True):
         if count > allowed:
             return scope
     return None

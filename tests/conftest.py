@@ -7,7 +7,6 @@ import logging
 from pathlib import Path
 from typing import AsyncIterator
 
-import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 

@@ -22,7 +22,7 @@ from cards.model import Card, Form
 from handlers.escalation_records import Escalations
 from handlers.escalations import ACK, RESOLVE_SUBMIT, SUBMIT, reminder_card, requester_card, team_card_for
 from handlers.i18n import Translator
-from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Platform, Reply, Turn, TurnKind, Where
+from handlers.turn import ConversationKind, Home, OpenForm, Platform, Reply, Turn, TurnKind, Where
 from tests.handlers.helpers import ACME, GLOBEX, ONBOARDING, UNLINKED, Bot
 
 ROOT = Path(__file__).resolve().parents[2]

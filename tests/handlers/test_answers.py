@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.turn import Reply
-from tests.handlers.helpers import ACME, GLOBEX, TEAMS_ACME, UNLINKED, Bot, card_text
+from tests.handlers.helpers import GLOBEX, TEAMS_ACME, UNLINKED, Bot, card_text
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 import aiohttp
 
-from tests.fakes.signing import command_body, event_body, interaction_body, slack_headers, submission
+from tests.fakes.signing import command_body, event_body, interaction_body, slack_headers
+from tests.fakes.signing import submission as submission  # re-exported for the reliability tests
 from tests.reliability.procs import SIGNING_SECRET
 
 TEAM_CHANNEL = "C0ONBOARD01"
