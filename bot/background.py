@@ -15,10 +15,23 @@ log = logging.getLogger(__name__)
 
 
 class Background:
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
+    """At most ``limit`` tasks run at once: past that, ``spawn`` waits for a free slot,
+    which delays the request that asked for the work. That is the backpressure a
+    flood needs: without it, acked-but-unfinished work piles up in memory."""
 
-    def spawn(self, work: Coroutine[object, object, None]) -> asyncio.Task[None]:
+    def __init__(self, limit: int = 256) -> None:
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._limit = limit
+        self._slots: asyncio.Semaphore | None = None
+
+    async def spawn(self, work: Coroutine[object, object, None]) -> asyncio.Task[None]:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._limit)
+        try:
+            await self._slots.acquire()
+        except BaseException:
+            work.close()
+            raise
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._done)
@@ -26,6 +39,8 @@ class Background:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        if self._slots is not None:
+            self._slots.release()
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
 

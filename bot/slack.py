@@ -286,7 +286,7 @@ class SlackAdapter:
             await args.ack(response_type="ephemeral" if response.private else "in_channel", **message)
         elif isinstance(response, OpenForm):
             await args.ack()
-            self.background.spawn(self._open_form(str(body.get("trigger_id", "")), turn, response))
+            await self.background.spawn(self._open_form(str(body.get("trigger_id", "")), turn, response))
         else:
             await args.ack()
 
@@ -316,7 +316,7 @@ class SlackAdapter:
             outcome = await self._run(turn)
             await self._deliver(outcome.response, turn, thread_ts=thread)
 
-        self.background.spawn(work())
+        await self.background.spawn(work())
 
     async def _on_home(self, args: AsyncArgs) -> None:
         body = args.body
@@ -329,7 +329,7 @@ class SlackAdapter:
         async def work() -> None:
             await self._publish_home(team, user)
 
-        self.background.spawn(work())
+        await self.background.spawn(work())
 
     async def _on_ignored_event(self, args: AsyncArgs) -> None:
         return None
@@ -381,7 +381,7 @@ class SlackAdapter:
             else:
                 await self._deliver(response, turn)
 
-        self.background.spawn(work())
+        await self.background.spawn(work())
 
     async def _on_view_submission(self, args: AsyncArgs) -> None:
         body = args.body
@@ -412,7 +412,7 @@ class SlackAdapter:
             return
         await args.ack()
         if isinstance(response, Reply):
-            self.background.spawn(self._post(where.conversation, response, ephemeral_user=user))
+            await self.background.spawn(self._post(where.conversation, response, ephemeral_user=user))
 
     async def _on_view_closed(self, args: AsyncArgs) -> None:
         await args.ack()
@@ -447,7 +447,7 @@ class SlackAdapter:
             else:
                 await self._deliver(outcome.response, turn)
 
-        self.background.spawn(work())
+        await self.background.spawn(work())
 
     # -- delivery -----------------------------------------------------------------
     async def _first_delivery(self, body: dict[str, Any]) -> bool:

@@ -1051,7 +1051,7 @@ class TeamsBot(ActivityHandler):
         if turn_context.activity.delivery_mode == DeliveryModes.expect_replies:
             await work
             return
-        self.background.spawn(work)
+        await self.background.spawn(work)
 
     async def _deliver(self, turn_context: TurnContext, turn: Turn, response: Response, *, thread: bool = True) -> None:
         if isinstance(response, Reply):

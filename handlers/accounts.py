@@ -43,27 +43,23 @@ def configured_account(where: Where, user_id: str, services: Services) -> Accoun
     return None
 
 
-async def resolve_account(turn: Turn, services: Services, *, use_store: bool = True) -> Account | None:
-    if use_store:
-        linked = await services.store.get(link_key(turn.where))
-        if linked == UNLINKED:
-            return None
-        if linked:
-            account = services.catalog.account(linked)
-            if account is not None:
-                return account
+def account_for(turn: Turn, linked: str | None, services: Services) -> Account | None:
+    """The conversation's account: a run-time link (``linked``, read from the store)
+    first, then ``config/``."""
+    if linked == UNLINKED:
+        return None
+    if linked:
+        account = services.catalog.account(linked)
+        if account is not None:
+            return account
     return configured_account(turn.where, turn.user_id, services)
 
 
-async def resolve_language(
-    turn: Turn, account: Account | None, services: Services, *, use_store: bool = True
-) -> Lang:
-    """Explicit choice, else the platform's locale, else the question's language, else
-    the account's default, else English."""
-    if use_store:
-        chosen = await services.store.get(lang_key(turn))
-        if chosen in ("en", "fr"):
-            return chosen  # type: ignore[return-value]
+def language_for(turn: Turn, chosen: str | None, account: Account | None) -> Lang:
+    """Explicit choice (``chosen``, read from the store), else the platform's locale,
+    else the question's language, else the account's default, else English."""
+    if chosen in ("en", "fr"):
+        return chosen  # type: ignore[return-value]
     from_locale = locale_language(turn.locale)
     if from_locale:
         return from_locale

@@ -8,10 +8,8 @@ limiter lets turns through (refusing everyone would be worse than a burst).
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
-from handlers.ports import Store, StoreUnavailable
 from handlers.turn import Turn, TurnKind
 
 LIMITED_KINDS = frozenset({TurnKind.COMMAND, TurnKind.MESSAGE, TurnKind.MENTION, TurnKind.ACTION})
@@ -26,22 +24,21 @@ class Limits:
     per_conversation: int = 120
 
 
-async def over_limit(turn: Turn, limits: Limits, store: Store, now: float) -> str | None:
-    """The scope (``"user"`` or ``"conversation"``) whose limit this turn exceeds, else None."""
+def counters(turn: Turn, limits: Limits, now: float) -> list[tuple[str, str, int]]:
+    """(scope, store key, allowed) for each limit that applies to this turn."""
     if turn.kind not in LIMITED_KINDS:
-        return None
+        return []
     window = int(now // WINDOW)
     checks: list[tuple[str, str, int]] = []
     if limits.per_user:
         checks.append(("user", f"rl:u:{turn.platform.value}:{turn.where.tenant}:{turn.user_id}:{window}", limits.per_user))
     if limits.per_conversation:
         checks.append(("conversation", f"rl:c:{turn.where.key}:{window}", limits.per_conversation))
-    if not checks:
-        return None
-    try:
-        counts = await asyncio.gather(*(store.incr(key, ttl=WINDOW * 2) for _, key, _ in checks))
-    except StoreUnavailable:
-        return None
+    return checks
+
+
+def exceeded(checks: list[tuple[str, str, int]], counts: list[int]) -> str | None:
+    """The scope whose limit the counts exceed, else None."""
     for (scope, _, allowed), count in zip(checks, counts, strict=True):
         if count > allowed:
             return scope

@@ -48,6 +48,13 @@ class Store(Protocol):
         """Add one and return the new value; ``ttl`` is applied when the key is created."""
         ...
 
+    async def read_and_count(
+        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float
+    ) -> tuple[list[str | None], list[int]]:
+        """Read ``keys`` and add one to each of ``counters`` (``ttl`` applied when a counter
+        is created), in one round trip: what every turn needs before a handler runs."""
+        ...
+
     async def index_put(self, index: str, member: str, score: float) -> None: ...
 
     async def index_remove(self, index: str, member: str) -> None: ...

@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from handlers.accounts import resolve_account, resolve_language
+from handlers.accounts import account_for, lang_key, language_for, link_key
 from handlers.context import Context, Services
 from handlers.i18n import Translator, fold
-from handlers.limits import over_limit
+from handlers.limits import WINDOW, counters, exceeded
 from handlers.ports import StoreUnavailable
 from handlers.turn import Reply, Response, Turn, TurnKind
 
@@ -115,28 +115,34 @@ class Dispatcher:
         self.router = router
         self.services = services
 
-    async def context_for(self, turn: Turn) -> Context:
+    async def context_for(self, turn: Turn) -> tuple[Context, str | None]:
+        """The turn's context, and the rate-limit scope it exceeds (if any).
+
+        One store round trip: the conversation's run-time link, the user's language
+        choice and the rate-limit counters. When the store is down, config alone decides
+        and no limit applies.
+        """
+        checks = counters(turn, self.services.limits, self.services.clock().timestamp())
         store_ok = True
         try:
-            account = await resolve_account(turn, self.services)
-            lang = await resolve_language(turn, account, self.services)
+            (linked, chosen), counts = await self.services.store.read_and_count(
+                [link_key(turn.where), lang_key(turn)], [key for _, key, _ in checks], ttl=2 * WINDOW
+            )
         except StoreUnavailable:
-            store_ok = False
-            account = await resolve_account(turn, self.services, use_store=False)
-            lang = await resolve_language(turn, account, self.services, use_store=False)
-        member = self.services.catalog.onboarding.member_for(turn.platform.value, turn.user_id)
-        return Context(
+            store_ok, linked, chosen, counts = False, None, None, [0] * len(checks)
+        account = account_for(turn, linked, self.services)
+        ctx = Context(
             services=self.services,
-            lang=lang,
+            lang=language_for(turn, chosen, account),
             account=account,
-            member=member,
+            member=self.services.catalog.onboarding.member_for(turn.platform.value, turn.user_id),
             platform=turn.platform,
             store_ok=store_ok,
         )
+        return ctx, exceeded(checks, counts)
 
     async def dispatch(self, turn: Turn) -> Outcome:
-        ctx = await self.context_for(turn)
-        scope = await over_limit(turn, self.services.limits, self.services.store, self.services.clock().timestamp())
+        ctx, scope = await self.context_for(turn)
         if scope is not None:
             return Outcome(f"rate_limited.{scope}", Reply(text=ctx.t(f"error.rate_limited.{scope}"), private=True), ctx.lang)
         original = turn

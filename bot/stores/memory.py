@@ -197,6 +197,12 @@ class MemoryStore:
             out.append(None if entry is None else entry[0])
         return out
 
+    async def read_and_count(
+        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float
+    ) -> tuple[list[str | None], list[int]]:
+        values = await self.get_many(keys)
+        return values, [await self.incr(counter, ttl=ttl) for counter in counters]
+
     async def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
         k, v, t = self._key(key), _check_str("value", value), _check_ttl(ttl)
         now = self._now()

@@ -94,6 +94,24 @@ end
 return n
 """
 
+# KEYS: ARGV[1] keys to read, then the counters; ARGV[2] the counters' ttl in ms.
+# One round trip for everything a turn needs before its handler runs.
+_READ_AND_COUNT_LUA = """
+local n = tonumber(ARGV[1])
+local out = {}
+for i = 1, n do
+  out[i] = redis.call('GET', KEYS[i])
+end
+for i = n + 1, #KEYS do
+  local c = redis.call('INCR', KEYS[i])
+  if c == 1 and tonumber(ARGV[2]) > 0 then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+  end
+  out[i] = c
+end
+return out
+"""
+
 
 def connection_defaults() -> dict[str, Any]:
     """Client options used by ``from_url``/``from_sentinel`` unless overridden.
@@ -194,6 +212,7 @@ class RedisStore:
         # reloaded automatically (NOSCRIPT) after a restart empties the script cache.
         self._replace_script = client.register_script(_REPLACE_LUA)
         self._incr_script = client.register_script(_INCR_LUA)
+        self._read_and_count_script = client.register_script(_READ_AND_COUNT_LUA)
 
     @classmethod
     def from_url(cls, url: str, *, namespace: str = DEFAULT_NAMESPACE, breaker: float = BREAKER_SECONDS,
@@ -347,6 +366,21 @@ class RedisStore:
                     raise
                 # Same contract as MemoryStore: a non-integer value is a caller bug.
                 raise ValueError(f"cannot increment {key!r}: {exc}") from exc
+
+    async def read_and_count(
+        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float
+    ) -> tuple[list[str | None], list[int]]:
+        ks = [self._key(key) for key in keys]
+        cs = [self._key(counter) for counter in counters]
+        px = _ttl_ms(ttl)
+        if not ks and not cs:
+            return [], []
+        with self._guard():
+            out = await self._read_and_count_script(keys=[*ks, *cs], args=[len(ks), px or 0])
+        # A Lua table stops at its first nil, so missing keys at the end are simply absent.
+        out = list(out) + [None] * (len(ks) + len(cs) - len(out))
+        values = [None if v is None or v is False else str(v) for v in out[: len(ks)]]
+        return values, [int(c) for c in out[len(ks):]]
 
     async def index_put(self, index: str, member: str, score: float) -> None:
         name, m, s = self._index(index), _check_str("member", member), _check_score(score)

@@ -163,6 +163,16 @@ class TestStoreContract:
         await kit.store.set("c", "3")
         assert await kit.store.get_many(["a", "b", "c", "a"]) == ["1", None, "3", "1"]
 
+    async def test_read_and_count_reads_and_counts_in_one_call(self, kit: StoreKit) -> None:
+        await kit.store.set("link", "acme")
+        values, counts = await kit.store.read_and_count(["link", "missing", "link"], ["c1", "c2"], ttl=SHORT_TTL)
+        assert values == ["acme", None, "acme"] and counts == [1, 1]
+        values, counts = await kit.store.read_and_count(["missing", "link"], ["c1", "c1"], ttl=SHORT_TTL)
+        assert values == [None, "acme"] and counts == [2, 3]
+        assert await kit.store.read_and_count([], [], ttl=SHORT_TTL) == ([], [])
+        await kit.let_time_pass(SHORT_TTL * 1.5)
+        assert await gone_within(kit.store, "c1")  # the counters' ttl was applied on creation
+
     async def test_get_many_of_nothing_is_empty(self, kit: StoreKit) -> None:
         assert await kit.store.get_many([]) == []
 
