@@ -186,6 +186,7 @@ class SlackAdapter:
         self.verifier = SignatureVerifier(settings.slack_signing_secret)
         self.locales = LocaleCache(self.client, store)
         self._auth: AuthorizeResult | None = None
+        self._rendered: dict[int, tuple[Card, dict[str, Any]]] = {}
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret,
@@ -461,9 +462,19 @@ class SlackAdapter:
             return True  # better a rare duplicate answer than silence
 
     def _message(self, reply: Reply) -> dict[str, Any]:
-        if reply.card is not None:
-            return blockkit.render_message(reply.card)
-        return _text_blocks(reply.text)
+        """The reply as a Slack message (a fresh dict each time: callers add keys).
+
+        Handlers return the very same Card object for the same account, language and
+        day, so its rendering is kept, keyed by identity (and holding the card alive).
+        """
+        if reply.card is None:
+            return _text_blocks(reply.text)
+        kept = self._rendered.get(id(reply.card))
+        if kept is None or kept[0] is not reply.card:
+            if len(self._rendered) >= 1024:
+                self._rendered.clear()
+            kept = self._rendered[id(reply.card)] = (reply.card, blockkit.render_message(reply.card))
+        return dict(kept[1])
 
     async def _deliver(self, response: Response, turn: Turn, *, thread_ts: str = "") -> None:
         if isinstance(response, Reply):

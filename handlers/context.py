@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable
 
+from cards.model import Card
+from handlers.card_cache import CardCache
 from handlers.catalog import Account, Catalog, Lang, Member
 from handlers.i18n import Translator
 from handlers.limits import Limits
@@ -30,6 +32,7 @@ class Services:
     wake_outbox: Callable[[], None] = lambda: None
     limits: Limits = Limits(per_user=0, per_conversation=0)
     platforms: frozenset[str] | None = None  # where the bot can post; None: everywhere configured
+    cards: CardCache = field(default_factory=CardCache)
     extras: dict[str, object] = field(default_factory=dict)
 
 
@@ -64,6 +67,11 @@ class Context:
 
     def access_open(self) -> bool:
         return self.account is not None and self.account.access_open(self.today())
+
+    def cached(self, name: str, build: Callable[["Context"], Card]) -> Card:
+        """``build(self)``, once per account, language, platform and day."""
+        key = (name, self.account.id if self.account else None, self.lang, self.platform, self.today())
+        return self.services.cards.get(key, lambda: build(self))
 
     def cmd(self, words: str) -> str:
         """How the user types a command on this platform, as inline code."""

@@ -46,7 +46,7 @@ def help_card(ctx: Context) -> Card:
 
 
 async def show_help(turn: Turn, ctx: Context) -> Response:
-    return Reply(card=help_card(ctx), replace=turn.kind is TurnKind.ACTION)
+    return Reply(card=ctx.cached("help", help_card), replace=turn.kind is TurnKind.ACTION)
 
 
 def register(router: Router) -> None:

@@ -44,7 +44,7 @@ def ecp_card(ctx: Context) -> Card:
 
 
 async def show_ecp(turn: Turn, ctx: Context) -> Response:
-    return Reply(card=ecp_card(ctx), replace=turn.kind is TurnKind.ACTION)
+    return Reply(card=ctx.cached("ecp", ecp_card), replace=turn.kind is TurnKind.ACTION)
 
 
 def register(router: Router) -> None:

@@ -43,7 +43,7 @@ def gsd_card(ctx: Context) -> Card:
 
 
 async def show_gsd(turn: Turn, ctx: Context) -> Response:
-    return Reply(card=gsd_card(ctx), replace=turn.kind is TurnKind.ACTION)
+    return Reply(card=ctx.cached("gsd", gsd_card), replace=turn.kind is TurnKind.ACTION)
 
 
 def register(router: Router) -> None:

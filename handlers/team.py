@@ -37,7 +37,7 @@ def team_card(ctx: Context) -> Card:
 
 
 async def show_team(turn: Turn, ctx: Context) -> Response:
-    return Reply(card=team_card(ctx), replace=turn.kind is TurnKind.ACTION)
+    return Reply(card=ctx.cached("team", team_card), replace=turn.kind is TurnKind.ACTION)
 
 
 def register(router: Router) -> None:
