@@ -47,6 +47,7 @@ class Closed:
     snap0: object = None  # snapshot() when recording started
     snap1: object = None  # ... and when it stopped
     first_wrong: str = ""
+    sent_total: int = 0  # every request sent, warm-up included (for waiting on async answers)
 
     @property
     def rps(self) -> float:
@@ -84,6 +85,7 @@ async def closed_loop(base: str, scenario: Scenario, *, concurrency: int, warmup
                 url = urls[request.path] = URL(base + request.path)
             if state["recording"] and scenario.e2e:
                 result.sends[scenario.e2e_key(n)] = time.monotonic()
+            result.sent_total += 1
             started = time.perf_counter()
             try:
                 async with session.post(url, data=request.body, headers=request.headers) as resp:
