@@ -193,6 +193,11 @@ class SlackAdapter:
             authorize=self._authorizer(),
             process_before_response=True,
             logger=logging.getLogger("slack_bolt"),
+            # Middleware for features this app does not use (workflow functions, the
+            # assistant's thread context): each costs a pass over every request.
+            attaching_function_token_enabled=False,
+            attaching_conversation_kwargs_enabled=False,
+            ignoring_self_assistant_message_events_enabled=False,
         )
         command = settings.slack_command
         self.app.command(command)(self._on_command)
