@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from tests.fixtures_redis import redis_server, redis_server_factory, redis_url  # noqa: F401 - fixtures
-from tests.reliability.procs import BotProcess, FakeSlackProcess, write_config
+from tests.reliability.procs import BOT_TOKEN, SIGNING_SECRET, BotProcess, FakeSlackProcess, write_config
 from tests.reliability.slack_client import FakeSlack, SlackSender
 
 
@@ -80,4 +80,9 @@ async def bots(tmp_path: Path, fake_slack_proc: FakeSlackProcess, config_dir: Pa
             await asyncio.to_thread(bot.close)
         for bot in started:
             print(f"--- {bot.name} log tail ({bot.log_path}) ---\n{bot.log_tail(25)}")
+        # What the real server processes logged (at LOG_LEVEL as configured) must not hold
+        # the signing secret or the bot token, whatever was done to them.
+        for bot in started:
+            text = bot.log_text()
+            assert SIGNING_SECRET not in text and BOT_TOKEN not in text, f"{bot.name} logged a secret"
 
