@@ -86,3 +86,10 @@ async def test_unsigned_garbage_is_refused_before_anything_else(slack_client, fa
         resp = await slack_client.post("/slack/events", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert resp.status == 401
     assert fake_slack.calls == []
+
+
+@FUZZ
+@given(challenge=st.text(max_size=100), extra=SHAPED)
+async def test_url_verification_variants(slack_client, challenge, extra):
+    body = {**extra, "type": "url_verification", "challenge": challenge}
+    await _ok(slack_client, json.dumps(body), "application/json")

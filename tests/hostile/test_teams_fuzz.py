@@ -68,3 +68,11 @@ async def test_unauthenticated_garbage_is_refused_and_never_answered(teams_clien
     resp = await post_activity(teams_client, activity, auth="")
     assert resp.status == 401
     assert len(fake.calls) == before
+
+
+async def test_oversized_body_is_refused_with_413_before_auth(teams_client):  # noqa: F811
+    fake = teams_client.fake
+    body = b'{"type": "message", "text": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+    resp = await post_activity(teams_client, body)
+    assert resp.status == 413
+    assert fake.calls == []
