@@ -108,6 +108,7 @@ def create_app(
         )
         app[STORE] = the_store
         app[SESSION] = http
+        router.prepare(catalog)  # the question matcher's tables, before the first question
         app[DISPATCHER] = Dispatcher(router, services)
         if settings.slack_enabled:
             from bot.slack import SlackAdapter

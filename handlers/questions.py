@@ -251,6 +251,7 @@ def register(router: Router) -> None:
     closure, rather than in a module global.
     """
     indexes = IndexCache()
+    router.warm_up(lambda catalog: indexes.get(catalog.routing))
 
     async def ask(turn: Turn, ctx: Context) -> Response:
         text = turn.text.strip()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from handlers.accounts import account_for, lang_key, language_for, link_key
+from handlers.catalog import Catalog
 from handlers.context import Context, Services
 from handlers.i18n import Translator, fold
 from handlers.limits import WINDOW, counters, exceeded
@@ -51,6 +52,7 @@ class Router:
         self.submits: dict[str, Route] = {}
         self.special: dict[TurnKind, Route] = {}
         self.fallback: Route | None = None
+        self.warmups: list[Callable[[Catalog], object]] = []
 
     def command(self, words: tuple[str, ...], route: Route) -> None:
         """Register a command under each of ``words`` (folded: case and accents ignored)."""
@@ -73,6 +75,14 @@ class Router:
     def on(self, kind: TurnKind, route: Route) -> None:
         """Routes for turns that carry no command: installs, App Home, shortcuts."""
         self.special[kind] = route
+
+    def warm_up(self, prepare: Callable[[Catalog], object]) -> None:
+        """Work to do once at start-up rather than on some customer's first turn."""
+        self.warmups.append(prepare)
+
+    def prepare(self, catalog: Catalog) -> None:
+        for step in self.warmups:
+            step(catalog)
 
     def otherwise(self, route: Route) -> None:
         """What answers text that is no command (a question)."""

@@ -387,3 +387,18 @@ async def test_both_languages_are_understood_whatever_the_reply_language(bot):
     english_reply = card_text(await bot.say("Qui s'occupe des factures ?", locale="en-GB"))
     french_reply = card_text(await bot.say("Who handles invoices?", locale="fr-FR"))
     assert "Billing Analyst" in english_reply and "Analyste de facturation" in french_reply
+
+
+async def test_the_matcher_tables_are_built_at_start_up_not_on_the_first_question(catalog, clock, monkeypatch):
+    import handlers.matching
+    from tests.handlers.helpers import Bot
+
+    bot = Bot(catalog, clock)
+    bot.dispatcher.router.prepare(catalog)
+
+    def no_building(*args, **kwargs):
+        raise AssertionError("the index was built on a customer's turn")
+
+    monkeypatch.setattr(handlers.matching, "build_index", no_building)
+    outcome = await bot.say("who handles our invoices?")
+    assert "Billing Analyst" in str(outcome.response)
