@@ -12,7 +12,7 @@ from typing import Callable, TextIO
 
 from bot.stores.memory import MemoryStore
 from cards.text import render_form_text, render_text
-from cards.model import Button
+from cards.model import Button, SelectInput, TextInput
 from handlers.app import build_router
 from handlers.catalog import Catalog
 from handlers.context import Services
@@ -31,6 +31,8 @@ class Console:
         self.dispatcher = Dispatcher(build_router(), Services(catalog=catalog, store=MemoryStore(), clock=clock, command=""))
         self.buttons: list[Button] = []
         self.form: OpenForm | None = None
+        self.last_form: OpenForm | None = None
+        self.last_values: dict[str, str] = {}
         self._index = None
 
     def say(self, text: str) -> None:
@@ -75,26 +77,59 @@ class Console:
             self.values: dict[str, str] = {}
             self.say(render_form_text(response.form))
             self._prompt_next()
-        elif isinstance(response, FormErrors):
-            self.say("\n".join(f"{k}: {v}" for k, v in response.errors.items()))
+        elif isinstance(response, FormErrors) and self.last_form is not None:
+            # The form stays open: keep what was right, ask again for what was not.
+            labels = {i.id: i.label for i in self.last_form.form.inputs}
+            self.say("\n".join(f"{labels.get(k, k)}: {v}" for k, v in response.errors.items()))
+            self.form = self.last_form
+            self.values = {k: v for k, v in self.last_values.items() if k not in response.errors}
+            self._prompt_next()
         elif isinstance(response, Home):
             for card in response.cards:
                 self.say(render_text(card))
 
     def _prompt_next(self) -> None:
+        """Ask for the next input: choices by number, Enter keeps what is shown in []."""
         assert self.form is not None
         pending = [i for i in self.form.form.inputs if i.id not in self.values]
-        if pending:
-            self.out.write(f"{pending[0].label}: ")
-            self.out.flush()
+        if not pending:
+            return
+        field = pending[0]
+        if isinstance(field, SelectInput):
+            choices = "  ".join(f"{n}) {c.label}" for n, c in enumerate(field.options, 1))
+            self.out.write(f"{choices}\n")
+        default = self._default(field)
+        self.out.write(f"{field.label}{f' [{default}]' if default else ''}: ")
+        self.out.flush()
+
+    @staticmethod
+    def _default(field: TextInput | SelectInput) -> str:
+        if isinstance(field, SelectInput):
+            return next((c.label for c in field.options if c.value == field.initial), "")
+        return field.initial
+
+    @staticmethod
+    def _value(field: TextInput | SelectInput, line: str) -> str:
+        """What the user typed, as the form's value: a choice's number or label, or text."""
+        if isinstance(field, TextInput):
+            return line or field.initial
+        if not line:
+            return field.initial or ""
+        if line.isdigit() and 0 < int(line) <= len(field.options):
+            return field.options[int(line) - 1].value
+        for choice in field.options:
+            if line.casefold() in (choice.value.casefold(), choice.label.casefold()):
+                return choice.value
+        return line  # the handler's validation says what is wrong
 
     async def _fill_form(self, line: str) -> None:
         assert self.form is not None
         pending = [i for i in self.form.form.inputs if i.id not in self.values]
-        self.values[pending[0].id] = line
+        self.values[pending[0].id] = self._value(pending[0], line)
         if len(pending) > 1:
             self._prompt_next()
             return
+        self.last_form, self.last_values = self.form, dict(self.values)
         form, self.form = self.form.form, None
         turn = Turn(TurnKind.SUBMIT, self.where, self.user, locale=self.locale, action=form.action, data={**form.data, **self.values})
         await self.show((await self.dispatcher.dispatch(turn)).response)

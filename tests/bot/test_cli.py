@@ -102,3 +102,13 @@ def test_console_explains_a_route():
     result = run("console", stdin="why who handles our invoices?\n")
     assert result.returncode == 0, result.stderr
     assert "-> invoices" in result.stdout and "invoice +" in result.stdout
+
+
+def test_console_escalation_form_takes_numbers_defaults_and_asks_again_on_errors():
+    typed = "escalate\nab\n5\n\nshort\nBadge does not open\nTwo engineers could not enter the IBX.\nstatus\n"
+    result = run("console", stdin=typed)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Subject: Please write at least 3 characters." in out  # errors named by label
+    assert "ESC-000001" in out and "Site access" in out and "Normal" in out
+    assert "Badge does not open" in out
