@@ -58,6 +58,7 @@ enough to replace every connection a restart broke, short enough that an outage 
 reported well inside Slack's 3 s acknowledgement budget."""
 RETRY_ON: tuple[type[rex.RedisError], ...] = (rex.ConnectionError,)
 BREAKER_SECONDS = 1.0
+PROBE_SECONDS = 0.2
 """After a call finds Redis unreachable or hung, further calls fail at once for this
 long instead of each waiting out its own timeout: a turn makes several store calls,
 and one hung server must not cost several socket timeouts inside Slack's 3 s."""
@@ -208,6 +209,7 @@ class RedisStore:
         self._clock = clock
         self._breaker = breaker
         self._open_until = 0.0
+        self._next_probe = 0.0
         # register_script does no I/O; the scripts are loaded on first use and
         # reloaded automatically (NOSCRIPT) after a restart empties the script cache.
         self._replace_script = client.register_script(_REPLACE_LUA)
@@ -305,13 +307,23 @@ class RedisStore:
     @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:
         """Turn "cannot reach Redis" into ``StoreUnavailable`` (password-free), and
-        fail fast for ``BREAKER_SECONDS`` after an outage was seen."""
-        if self._breaker and self._clock() < self._open_until:
-            raise StoreUnavailable(f"Redis store unavailable ({self._where}): failed moments ago")
+        fail fast for ``BREAKER_SECONDS`` after an outage was seen.
+
+        While the breaker is open, one call in each ``PROBE_SECONDS`` still goes through
+        (half-open): the first one that succeeds closes the breaker, so a Redis that is
+        back serves again within a fraction of a second, not after the whole window."""
+        if self._breaker:
+            now = self._clock()
+            if now < self._open_until:
+                if now < self._next_probe:
+                    raise StoreUnavailable(f"Redis store unavailable ({self._where}): failed moments ago")
+                self._next_probe = now + PROBE_SECONDS
         try:
             yield
+            self._open_until = 0.0
         except _UNAVAILABLE as exc:
             self._open_until = self._clock() + self._breaker
+            self._next_probe = self._clock() + PROBE_SECONDS
             raw = f"{type(exc).__name__}: {exc}"
             detail = self._scrub(raw)
             error = StoreUnavailable(f"Redis store unavailable ({self._where}): {detail}")

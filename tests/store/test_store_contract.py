@@ -788,3 +788,30 @@ def test_redis_server_helper_restarts_on_the_same_port(redis_server_factory: Red
     assert server.running and server.port == port
     server.kill()
     assert not server.running
+
+
+class TestRedisBreaker:
+    """The half-open breaker: fast failures while Redis is out, and back at once after."""
+
+    async def test_a_probe_closes_the_breaker_as_soon_as_redis_is_back(self, redis_server_factory) -> None:
+        server = redis_server_factory()
+        store = RedisStore.from_url(server.url, breaker=5.0)  # a long window: only a probe can close it
+        try:
+            await store.set("k", "v")
+            await asyncio.to_thread(server.stop)
+            with pytest.raises(StoreUnavailable):
+                await store.get("k")
+            with pytest.raises(StoreUnavailable):
+                await store.get("k")  # inside the probe interval: refused without trying
+            await asyncio.to_thread(server.start)
+            deadline = time.monotonic() + 3
+            while True:
+                try:
+                    await store.get("k")
+                    break
+                except StoreUnavailable:
+                    assert time.monotonic() < deadline, "the breaker kept refusing a Redis that was back"
+                    await asyncio.sleep(0.05)
+            assert await store.set("k2", "v") is None  # closed: every call goes through again
+        finally:
+            await store.close()
