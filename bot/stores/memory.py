@@ -15,12 +15,16 @@ members with equal scores are ordered by member, and ``incr`` refuses non-intege
 from __future__ import annotations
 
 import heapq
-import math
 import re
 import time
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+from bot.stores.arguments import check_limit as _check_limit
+from bot.stores.arguments import check_score as _check_score
+from bot.stores.arguments import check_str as _check_str
+from bot.stores.arguments import check_ttl as _check_ttl
 
 DEFAULT_NAMESPACE = "ob:v1:"
 
@@ -32,37 +36,8 @@ _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 """What Redis INCR accepts, so a value that works here also works against Redis."""
 
 
-def _check_str(what: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be str, not {type(value).__name__}")
-    return value
 
 
-def _check_ttl(ttl: float | None) -> float | None:
-    """Reject TTLs Redis would reject too, rather than silently keeping a key forever."""
-    if ttl is None:
-        return None
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
-        raise TypeError(f"ttl must be a number of seconds, not {type(ttl).__name__}")
-    if not math.isfinite(ttl) or ttl <= 0:
-        raise ValueError(f"ttl must be a positive finite number of seconds, got {ttl!r}")
-    return float(ttl)
-
-
-def _check_score(score: float) -> float:
-    if isinstance(score, bool) or not isinstance(score, (int, float)):
-        raise TypeError(f"score must be a number, not {type(score).__name__}")
-    if math.isnan(score):
-        raise ValueError("score must not be NaN")
-    return float(score)
-
-
-def _check_limit(limit: int) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise TypeError(f"limit must be int, not {type(limit).__name__}")
-    if limit < 0:
-        raise ValueError(f"limit must be >= 0, got {limit}")
-    return limit
 
 
 @dataclass(slots=True)

@@ -34,6 +34,10 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialBackoff, NoBackoff
 
+from bot.stores.arguments import check_limit as _check_limit
+from bot.stores.arguments import check_score as _check_score
+from bot.stores.arguments import check_str as _check_str
+from bot.stores.arguments import check_ttl as _check_ttl
 from handlers.ports import StoreUnavailable
 
 DEFAULT_NAMESPACE = "ob:v1:"
@@ -141,37 +145,11 @@ def _ttl_ms(ttl: float | None) -> int | None:
     Non-positive or infinite TTLs are refused here, as ``MemoryStore`` refuses them,
     rather than being sent to Redis (which errors) or silently meaning "forever".
     """
-    if ttl is None:
-        return None
-    if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
-        raise TypeError(f"ttl must be a number of seconds, not {type(ttl).__name__}")
-    if not math.isfinite(ttl) or ttl <= 0:
-        raise ValueError(f"ttl must be a positive finite number of seconds, got {ttl!r}")
-    return max(1, math.ceil(ttl * 1000))
+    checked = _check_ttl(ttl)
+    return None if checked is None else max(1, math.ceil(checked * 1000))
 
 
-def _check_str(what: str, value: object) -> str:
-    # redis-py would happily store str(5) or b"..."; refusing keeps both stores alike
-    # and callers honest about what comes back (always str).
-    if not isinstance(value, str):
-        raise TypeError(f"{what} must be str, not {type(value).__name__}")
-    return value
 
-
-def _check_score(score: float) -> float:
-    if isinstance(score, bool) or not isinstance(score, (int, float)):
-        raise TypeError(f"score must be a number, not {type(score).__name__}")
-    if math.isnan(score):
-        raise ValueError("score must not be NaN")
-    return float(score)
-
-
-def _check_limit(limit: int) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise TypeError(f"limit must be int, not {type(limit).__name__}")
-    if limit < 0:
-        raise ValueError(f"limit must be >= 0, got {limit}")
-    return limit
 
 
 def _secret_forms(secret: object) -> set[str]:
