@@ -7,20 +7,14 @@ from cards.model import Card, Fields, Note, Text
 from handlers import buttons
 from handlers.context import Context
 from handlers.router import Route, Router
-from handlers.status_line import access_sentence, until_then
+from handlers.status_line import access_block
 from handlers.turn import Reply, Response, Turn, TurnKind
 
 
 def gsd_card(ctx: Context) -> Card:
     t = ctx.t
     desk = ctx.catalog.site.service_desk
-    blocks: list = []
-    if ctx.account is None:
-        blocks.append(Note(t("gsd.no_account")))
-    elif ctx.access_open():
-        blocks.append(Text(access_sentence(ctx)))
-    else:
-        blocks.append(Text(t("gsd.not_yet") + " " + access_sentence(ctx) + " " + until_then(ctx)))
+    blocks: list = [access_block(ctx, no_account="gsd.no_account", not_yet="gsd.not_yet")]
     blocks += [
         Fields(
             (

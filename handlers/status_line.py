@@ -5,6 +5,7 @@ Several cards (help, GSD, ECP, routed answers) must say the same thing the same 
 
 from __future__ import annotations
 
+from cards.model import Block, Note, Text
 from handlers.context import Context
 
 
@@ -29,3 +30,15 @@ def until_then(ctx: Context) -> str:
         phone=manager.phone or manager.email,
         team=ctx.catalog.onboarding.name,
     )
+
+
+def access_block(ctx: Context, *, no_account: str, not_yet: str) -> Block:
+    """The first block of the desk and portal cards: open, not yet (with the date and
+    whom to ask meanwhile), or unknown in a conversation linked to no account. The two
+    keys name that card's own sentences for the last two cases."""
+    t = ctx.t
+    if ctx.account is None:
+        return Note(t(no_account))
+    if ctx.access_open():
+        return Text(access_sentence(ctx))
+    return Text(t(not_yet) + " " + access_sentence(ctx) + " " + until_then(ctx))
