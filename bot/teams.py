@@ -107,8 +107,9 @@ BOT_CONNECTOR_AUDIENCE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
 TOKEN_SCOPE = BOT_CONNECTOR_AUDIENCE + "/.default"
 LOGIN_URL = "https://login.microsoftonline.com"
 MSI_TOKEN_URL = "http://169.254.169.254/metadata/identity/oauth2/token"
-"""``Settings.extras`` key overriding the token endpoint (sovereign clouds, tests). It
-changes where tokens come from, never whether they are needed."""
+"""Managed identity's endpoint (``UserAssignedMSI``). ``BOTFRAMEWORK_TOKEN_URL`` overrides
+any of these (sovereign clouds, tests): it changes where tokens come from, never whether
+they are needed."""
 
 CARD_CONTENT_TYPE = adaptive.CONTENT_TYPE
 MESSAGE_RESPONSE_TYPE = "application/vnd.microsoft.activity.message"
