@@ -59,14 +59,16 @@ async def open_store(settings: Settings) -> Store:
     return MemoryStore()
 
 
-def _size_limit(max_bytes: int) -> Callable[..., Awaitable[web.StreamResponse]]:
-    @web.middleware
-    async def middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        if request.content_length is not None and request.content_length > max_bytes:
-            return web.json_response({"error": "request body too large"}, status=413)
-        return await handler(request)
+def _too_large(request: web.Request, max_bytes: int) -> web.Response | None:
+    """A clear 413 before reading a body whose declared size is over the limit.
 
-    return middleware
+    A check in the two POST routes rather than a middleware: a middleware wraps every
+    request (health probes included) in another coroutine. Bodies sent without a
+    Content-Length are still cut at ``client_max_size`` while they are read.
+    """
+    if request.content_length is not None and request.content_length > max_bytes:
+        return web.json_response({"error": "request body too large"}, status=413)
+    return None
 
 
 def create_app(
@@ -82,7 +84,8 @@ def create_app(
 ) -> web.Application:
     """Build the app. Nothing is opened until the app starts (``cleanup_ctx``)."""
     catalog = catalog if catalog is not None else load_catalog(settings.config_dir)
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[_size_limit(settings.max_body_bytes)])
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    max_bytes = settings.max_body_bytes
     app[SETTINGS] = settings
     app[CATALOG] = catalog
     app[METRICS] = Metrics()
@@ -145,12 +148,16 @@ def create_app(
     app.cleanup_ctx.append(resources)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
+        if (refused := _too_large(request, max_bytes)) is not None:
+            return refused
         adapter = request.app[EXTRAS].get("slack")
         if adapter is None:
             return web.json_response({"error": "Slack is not configured on this server"}, status=404)
         return await adapter.handle(request)
 
     async def teams_messages(request: web.Request) -> web.StreamResponse:
+        if (refused := _too_large(request, max_bytes)) is not None:
+            return refused
         adapter = request.app[EXTRAS].get("teams")
         if adapter is None:
             return web.json_response({"error": "Teams is not configured on this server"}, status=404)

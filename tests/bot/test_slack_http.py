@@ -160,4 +160,18 @@ async def test_oversized_body_is_refused_with_413(slack_client, fake_slack):
     body = "x" * (1024 * 1024 + 10)
     resp = await post_signed(slack_client, body)
     assert resp.status == 413
+    assert (await resp.json()) == {"error": "request body too large"}
+    assert fake_slack.calls == []
+
+
+async def test_oversized_body_without_a_length_is_cut_at_the_limit(slack_client, fake_slack):
+    body = "x" * (1024 * 1024 + 10)
+    headers = slack_headers(SIGNING_SECRET, body)
+
+    async def chunks():  # chunked transfer: no Content-Length to check up front
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start:start + 64 * 1024].encode()
+
+    resp = await slack_client.post("/slack/events", data=chunks(), headers=headers)
+    assert resp.status == 413
     assert fake_slack.calls == []
