@@ -12,6 +12,7 @@ task after the ack, so Slack's 3-second limit is always met.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -24,6 +25,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
@@ -187,6 +189,7 @@ class SlackAdapter:
         self.locales = LocaleCache(self.client, store)
         self._auth: AuthorizeResult | None = None
         self._rendered: dict[int, tuple[Card, dict[str, Any]]] = {}
+        self._acks: dict[tuple[int, bool], tuple[Card, str]] = {}
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret,
@@ -272,7 +275,7 @@ class SlackAdapter:
             return None
         return await self.locales.get(team, user)
 
-    async def _on_command(self, args: AsyncArgs) -> None:
+    async def _on_command(self, args: AsyncArgs) -> BoltResponse | None:
         body = args.body
         channel = str(body.get("channel_id", ""))
         team = str(body.get("team_id", ""))
@@ -288,13 +291,18 @@ class SlackAdapter:
         outcome = await self._run(turn)
         response = outcome.response
         if isinstance(response, Reply):
-            message = self._message(response)
-            await args.ack(response_type="ephemeral" if response.private else "in_channel", **message)
+            # The answer is the HTTP response itself, serialized once per card (see
+            # ``_ack_body``); handing bolt the finished response is what ``ack()`` does
+            # after building the same JSON again on every command.
+            answered = BoltResponse(status=200, body=self._ack_body(response))
+            args.ack.response = answered
+            return answered
         elif isinstance(response, OpenForm):
             await args.ack()
             await self.background.spawn(self._open_form(str(body.get("trigger_id", "")), turn, response))
         else:
             await args.ack()
+        return None
 
     async def _on_mention(self, args: AsyncArgs) -> None:
         await self._on_text_event(args, TurnKind.MENTION)
@@ -480,6 +488,25 @@ class SlackAdapter:
                 self._rendered.clear()
             kept = self._rendered[id(reply.card)] = (reply.card, blockkit.render_message(reply.card))
         return dict(kept[1])
+
+    def _ack_body(self, reply: Reply) -> str:
+        """A slash command's answer as the JSON body of the acknowledgement.
+
+        Cards are the same object for the same account, language and day (see
+        ``_message``), so their JSON is kept too: a busy channel asking for its team
+        costs one serialization a day, not one a request.
+        """
+        response_type = "ephemeral" if reply.private else "in_channel"
+        if reply.card is None:
+            return json.dumps({"response_type": response_type, **self._message(reply)})
+        key = (id(reply.card), reply.private)
+        kept = self._acks.get(key)
+        if kept is None or kept[0] is not reply.card:
+            if len(self._acks) >= 1024:
+                self._acks.clear()
+            body = json.dumps({"response_type": response_type, **self._message(reply)})
+            kept = self._acks[key] = (reply.card, body)
+        return kept[1]
 
     async def _deliver(self, response: Response, turn: Turn, *, thread_ts: str = "") -> None:
         if isinstance(response, Reply):
