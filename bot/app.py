@@ -21,6 +21,7 @@ from bot.delivery import Deliverer
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.settings import Settings
 from bot.stores.memory import MemoryStore
+from handlers.accounts import TURN_KEY_PREFIXES
 from handlers.app import build_router
 from handlers.catalog import Catalog
 from handlers.context import Services
@@ -47,16 +48,26 @@ def utc_now() -> dt.datetime:
 
 
 async def open_store(settings: Settings) -> Store:
-    """The embedded store unless Redis is configured (URL or Sentinel)."""
+    """The embedded store unless Redis is configured (URL or Sentinel).
+
+    On Redis, the keys every turn reads and the rate-limit counters are kept in process
+    (``NearCache``) unless ``REDIS_CACHE_SECONDS`` is 0.
+    """
+    if not (settings.redis_sentinels or settings.redis_url):
+        return MemoryStore()
+    from bot.stores.redis import RedisStore
+
     if settings.redis_sentinels:
-        from bot.stores.redis import RedisStore
+        redis = RedisStore.from_sentinel(list(settings.redis_sentinels), settings.redis_sentinel_master)
+    else:
+        redis = RedisStore.from_url(settings.redis_url)
+    if not settings.redis_cache_seconds:
+        return redis
+    from bot.stores.near_cache import NearCache
 
-        return RedisStore.from_sentinel(list(settings.redis_sentinels), settings.redis_sentinel_master)
-    if settings.redis_url:
-        from bot.stores.redis import RedisStore
-
-        return RedisStore.from_url(settings.redis_url)
-    return MemoryStore()
+    cache = NearCache(redis, prefixes=TURN_KEY_PREFIXES, ttl=settings.redis_cache_seconds)
+    await cache.start()
+    return cache
 
 
 def _too_large(request: web.Request, max_bytes: int) -> web.Response | None:

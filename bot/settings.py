@@ -35,6 +35,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise SettingsError(f"{name} must be a number of seconds (0 or more), got {raw!r}")
+    return value
+
+
 def _sentinels(raw: str) -> tuple[tuple[str, int], ...]:
     out = []
     for part in raw.split(","):
@@ -59,6 +72,7 @@ class Settings:
     redis_url: str = ""
     redis_sentinels: tuple[tuple[str, int], ...] = ()
     redis_sentinel_master: str = "mymaster"
+    redis_cache_seconds: float = 5.0
     slack_signing_secret: Secret = Secret("")
     slack_bot_token: Secret = Secret("")
     slack_api_url: str = "https://slack.com/api/"
@@ -98,6 +112,7 @@ class Settings:
             redis_url=env.get("REDIS_URL", "").strip(),
             redis_sentinels=_sentinels(env.get("REDIS_SENTINELS", "")),
             redis_sentinel_master=env.get("REDIS_SENTINEL_MASTER", "").strip() or "mymaster",
+            redis_cache_seconds=_seconds(env, "REDIS_CACHE_SECONDS", 5.0),
             slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "").strip()),
             slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "").strip()),
             slack_api_url=api_url,

@@ -16,6 +16,11 @@ from handlers.turn import ConversationKind, Platform, Turn, TurnKind, Where
 UNLINKED = "-"
 
 
+TURN_KEY_PREFIXES = ("link:", "lang:")
+"""The prefixes of ``link_key`` and ``lang_key``: read on every turn, written a few times
+in an onboarding, so a store may keep them close (``bot.stores.near_cache``)."""
+
+
 def link_key(where: Where) -> str:
     return f"link:{where.key}"
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any, Callable
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, Callable, NoReturn
 from urllib.parse import quote, urlsplit
 
 import redis.exceptions as rex
@@ -117,6 +117,39 @@ end
 return out
 """
 
+# For ``NearCache``: KEYS: ARGV[1] keys to read, then the counters; ARGV[2] the
+# counters' ttl in ms. Each key read gives two entries, its value and its PTTL (-2
+# missing, -1 no expiry), so the cache never keeps a value longer than Redis would.
+_READ_FOR_CACHE_LUA = """
+local n = tonumber(ARGV[1])
+local out = {}
+for i = 1, n do
+  out[2 * i - 1] = redis.call('GET', KEYS[i])
+  out[2 * i] = redis.call('PTTL', KEYS[i])
+end
+for i = n + 1, #KEYS do
+  local c = redis.call('INCR', KEYS[i])
+  if c == 1 and tonumber(ARGV[2]) > 0 then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+  end
+  out[n + i] = c
+end
+return out
+"""
+
+# KEYS: counters; ARGV[2i-1] what to add to KEYS[i], ARGV[2i] its ttl in ms. A counter
+# that has no expiry yet gets one (it may have expired and been created again here).
+_ADD_COUNTS_LUA = """
+local out = {}
+for i = 1, #KEYS do
+  out[i] = redis.call('INCRBY', KEYS[i], ARGV[2 * i - 1])
+  if redis.call('PTTL', KEYS[i]) == -1 and tonumber(ARGV[2 * i]) > 0 then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2 * i])
+  end
+end
+return out
+"""
+
 
 def connection_defaults() -> dict[str, Any]:
     """Client options used by ``from_url``/``from_sentinel`` unless overridden.
@@ -193,6 +226,8 @@ class RedisStore:
         self._replace_script = client.register_script(_REPLACE_LUA)
         self._incr_script = client.register_script(_INCR_LUA)
         self._read_and_count_script = client.register_script(_READ_AND_COUNT_LUA)
+        self._read_for_cache_script = client.register_script(_READ_FOR_CACHE_LUA)
+        self._add_counts_script = client.register_script(_ADD_COUNTS_LUA)
 
     @classmethod
     def from_url(cls, url: str, *, namespace: str = DEFAULT_NAMESPACE, breaker: float = BREAKER_SECONDS,
@@ -302,14 +337,27 @@ class RedisStore:
         except _UNAVAILABLE as exc:
             self._open_until = self._clock() + self._breaker
             self._next_probe = self._clock() + PROBE_SECONDS
-            raw = f"{type(exc).__name__}: {exc}"
-            detail = self._scrub(raw)
-            error = StoreUnavailable(f"Redis store unavailable ({self._where}): {detail}")
-            if detail != raw:
-                # The original text held a secret: do not chain it, or every logged
-                # traceback would print it right under the scrubbed message.
-                raise error from None
-            raise error from exc
+            self._raise_unavailable(exc)
+
+    def _raise_unavailable(self, exc: BaseException) -> NoReturn:
+        raw = f"{type(exc).__name__}: {exc}"
+        detail = self._scrub(raw)
+        error = StoreUnavailable(f"Redis store unavailable ({self._where}): {detail}")
+        if detail != raw:
+            # The original text held a secret: do not chain it, or every logged
+            # traceback would print it right under the scrubbed message.
+            raise error from None
+        raise error from exc
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        """``StoreUnavailable`` for an outage, without the breaker: for the long-lived
+        subscription, whose quiet polls must neither close a breaker that requests
+        opened nor be refused by it."""
+        try:
+            yield
+        except _UNAVAILABLE as exc:
+            self._raise_unavailable(exc)
 
     # -- Store -----------------------------------------------------------------------
 
@@ -394,3 +442,78 @@ class RedisStore:
     async def ping(self) -> None:
         with self._guard():
             await self._client.ping()
+
+    # -- what a near cache needs (bot.stores.near_cache) ---------------------------------
+
+    async def read_for_cache(
+        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float | None
+    ) -> tuple[list[str | None], list[float | None], list[int]]:
+        """``read_and_count``, plus how long each value read may still live: seconds,
+        or None when it has no expiry (a missing key has none either)."""
+        ks = [self._key(key) for key in keys]
+        cs = [self._key(counter) for counter in counters]
+        px = _ttl_ms(ttl) if cs else None
+        if not ks and not cs:
+            return [], [], []
+        with self._guard():
+            out = await self._read_for_cache_script(keys=[*ks, *cs], args=[len(ks), px or 0])
+        out = list(out) + [None] * (2 * len(ks) + len(cs) - len(out))
+        values = [None if v is None or v is False else str(v) for v in out[0: 2 * len(ks): 2]]
+        lives = [None if int(p) < 0 else int(p) / 1000 for p in out[1: 2 * len(ks): 2]]
+        return values, lives, [int(c) for c in out[2 * len(ks):]]
+
+    async def add_counts(self, deltas: Sequence[tuple[str, int, float]]) -> list[int]:
+        """Add to several counters at once, ``(counter, amount, ttl)`` each; their totals.
+
+        ``ttl`` is applied to a counter that has no expiry, as ``incr`` does when it
+        creates one."""
+        if not deltas:
+            return []
+        keys = [self._key(counter) for counter, _, _ in deltas]
+        args: list[int] = []
+        for _, amount, ttl in deltas:
+            args += [int(amount), _ttl_ms(ttl) or 0]
+        with self._guard():
+            return [int(total) for total in await self._add_counts_script(keys=keys, args=args)]
+
+    def _channel(self) -> str:
+        return f"{self._ns}changed"
+
+    async def announce(self, message: str) -> None:
+        """Publish ``message`` to every ``changes()`` subscriber of this namespace."""
+        channel, text = self._channel(), _check_str("message", message)
+        with self._guard():
+            await self._client.publish(channel, text)
+
+    @contextlib.asynccontextmanager
+    async def changes(self, *, poll: float = 1.0) -> AsyncIterator[AsyncIterator[str]]:
+        """Subscribe to ``announce``: entered once Redis confirmed the subscription
+        (nothing announced after that is missed while the connection lives); yields the
+        messages as they come. Raises ``StoreUnavailable`` when the connection is lost, so
+        the caller knows it may have missed some."""
+        pubsub = self._client.pubsub()
+        try:
+            with self._translated():
+                await pubsub.subscribe(self._channel())
+                while True:  # the confirmation comes before any message
+                    first = await pubsub.get_message(timeout=SOCKET_TIMEOUT)
+                    if first is None:
+                        raise rex.TimeoutError("no subscription confirmation")
+                    if first["type"] == "subscribe":
+                        break
+
+            async def keys() -> AsyncIterator[str]:
+                while True:
+                    with self._translated():
+                        message = await pubsub.get_message(timeout=poll)
+                        if message is not None and message["type"] == "subscribe":
+                            # redis-py reconnected and subscribed again by itself: what
+                            # was announced in between is lost, and the caller must know.
+                            raise rex.ConnectionError("the subscription was re-established")
+                    if message is not None and message["type"] == "message":
+                        yield str(message["data"])
+
+            yield keys()
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()

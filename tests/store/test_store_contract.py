@@ -24,6 +24,7 @@ import redis.asyncio as aioredis
 import redis.exceptions as rex
 
 from bot.stores.memory import MemoryStore
+from bot.stores.near_cache import NearCache
 from bot.stores.redis import RedisStore
 from handlers.ports import Store, StoreUnavailable
 from tests.fixtures_redis import RedisServerFactory
@@ -106,7 +107,35 @@ async def redis_kit(redis_url: str) -> AsyncIterator[StoreKit]:
         await close()
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture
+async def near_kit(redis_url: str) -> AsyncIterator[StoreKit]:
+    """Redis behind ``NearCache`` caching every key: the strictest setting for a cache
+    (every read may be served from memory, so any stale answer fails a contract test)."""
+
+    async def open_cache(namespace: str = "ob:v1:") -> NearCache:
+        cache = NearCache(RedisStore.from_url(redis_url, namespace=namespace), prefixes=("",))
+        await cache.start()
+        assert cache.live
+        return cache
+
+    store = await open_cache()
+    kit_closers: list[Callable[[], Awaitable[None]]] = [store.close]
+
+    async def make(namespace: str) -> Store:
+        other = await open_cache(namespace)
+        kit_closers.append(other.close)
+        return other
+
+    async def let_time_pass(seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    yield StoreKit("near", store, make, let_time_pass, kit_closers)
+    for close in kit_closers:
+        await close()
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis),
+                        pytest.param("near", marks=pytest.mark.redis)])
 def kit(request: pytest.FixtureRequest) -> StoreKit:
     return request.getfixturevalue(f"{request.param}_kit")
 
