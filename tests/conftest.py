@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from pathlib import Path
 from typing import AsyncIterator
 
@@ -80,7 +81,9 @@ async def slack_client(fake_slack: FakeSlackApi, catalog: Catalog, clock: Movabl
 # -- secrets never logged ---------------------------------------------------------------
 # Everything any test logs, at any level, is kept and scanned when the session ends.
 # Values that must never appear: the test secrets, and the PINs tests type as users.
-NEVER_LOGGED = [SIGNING_SECRET, BOT_TOKEN, "test-app-password-never-logged", "4821", "7395"]
+NEVER_LOGGED = [SIGNING_SECRET, BOT_TOKEN, "test-app-password-never-logged"]
+TYPED_PINS = re.compile(r"(?<!\d)(?:4821|7395)(?!\d)")
+"""As whole numbers: a random port such as 34821 in a logged URL is not a PIN."""
 _CAPTURED: list[str] = []
 
 
@@ -102,7 +105,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    leaks = [line for line in _CAPTURED if any(secret in line for secret in NEVER_LOGGED)]
+    leaks = [line for line in _CAPTURED if any(secret in line for secret in NEVER_LOGGED) or TYPED_PINS.search(line)]
     if leaks:
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(
             f"SECRET LEAK: {len(leaks)} log lines contain a secret or a typed PIN, e.g.: {leaks[0][:300]}", red=True
