@@ -103,19 +103,13 @@ class Router:
         if turn.kind in (TurnKind.COMMAND, TurnKind.MESSAGE, TurnKind.MENTION):
             route, rest = self.split(turn.text)
             if route is not None:
-                return route, _with_text(turn, rest)
+                return route, turn.with_text(rest)
             return self.fallback, turn
         if turn.kind is TurnKind.ACTION:
             return self.actions.get(turn.action), turn
         if turn.kind is TurnKind.SUBMIT:
             return self.submits.get(turn.action), turn
         return self.special.get(turn.kind), turn
-
-
-def _with_text(turn: Turn, text: str) -> Turn:
-    from dataclasses import replace
-
-    return replace(turn, text=text)
 
 
 class Dispatcher:
