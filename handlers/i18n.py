@@ -8,6 +8,7 @@ and falls back to English, then to the key itself, when serving.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Mapping
@@ -91,6 +92,35 @@ _ENGLISH_HINTS = frozenset(
 )
 
 
+_FRENCH_WORDS = frozenset({
+    "pas", "ne", "avez", "avons", "sont", "suis", "faire", "fait", "peux", "pouvez", "voudrais",
+    "aimerais", "souhaite", "notre", "votre", "leur", "chez", "aussi", "encore", "deja", "tres",
+    "bien", "alors", "donc", "mais", "cela", "ca", "ici", "cette", "cet", "quoi", "comment",
+    "pourquoi", "nous", "vous", "je", "tu", "il", "elle", "ils", "elles", "sur", "sous", "avec",
+    "sans", "pour", "par", "depuis", "apres", "avant", "une", "aux", "du", "au", "est",
+    "qui", "quand", "quel", "quelle", "serveur", "commande", "commandes", "livraison", "colis",
+    "panne", "devis", "contrat", "redemarrer", "inscription", "integration", "merci", "bonjour",
+    "salut", "bonsoir", "svp", "stp", "factures", "facturation", "baie", "baies", "portail",
+})
+_ENGLISH_WORDS = frozenset({
+    "will", "would", "the", "with", "what", "when", "where", "who", "why", "how", "can",
+    "could", "should", "please", "my", "our", "your", "their", "is", "are", "was", "were",
+    "be", "have", "has", "had", "do", "does", "did", "not", "there", "this", "that", "these",
+    "from", "about", "need", "want", "get", "invoice", "invoices", "bill", "billing",
+    "shipping", "delivery", "order", "orders", "outage", "cabinet", "cabinets", "rack",
+    "racks", "contract", "quote", "reboot", "server", "hello", "hi", "hey", "thanks", "thank",
+    "cheers", "thx",
+})
+_ALONE: dict[str, Lang] = {
+    "bonjour": "fr", "bonsoir": "fr", "salut": "fr", "merci": "fr", "coucou": "fr",
+    "facture": "fr", "factures": "fr", "facturation": "fr", "livraison": "fr", "colis": "fr",
+    "hello": "en", "hi": "en", "hey": "en", "thanks": "en", "thx": "en", "cheers": "en",
+    "invoice": "en", "invoices": "en", "billing": "en", "shipping": "en", "delivery": "en",
+}
+"""Single words that decide the language on their own (see ``guess_language``)."""
+_ELISION = re.compile(r"(?<!\w)(?:[cdjlmnst]|qu)['’]\w")
+
+
 def guess_language(text: str) -> Lang | None:
     """A cheap guess at whether ``text`` is French or English.
 
@@ -101,43 +131,16 @@ def guess_language(text: str) -> Lang | None:
     "help" never do. Returns None when the evidence is balanced or missing: the caller
     then falls back to the account's language rather than guessing wrong.
     """
-    import re
-
     folded = [w.strip("-+@.#") for w in fold(text).split()]
     words = [w for w in folded if len(w) > 1 and w not in ("an", "on", "a")]  # used by both
     if not words:
         return None
-    french_words = {
-        "pas", "ne", "avez", "avons", "sont", "suis", "faire", "fait", "peux", "pouvez", "voudrais",
-        "aimerais", "souhaite", "notre", "votre", "leur", "chez", "aussi", "encore", "deja", "tres",
-        "bien", "alors", "donc", "mais", "cela", "ca", "ici", "cette", "cet", "quoi", "comment",
-        "pourquoi", "nous", "vous", "je", "tu", "il", "elle", "ils", "elles", "sur", "sous", "avec",
-        "sans", "pour", "par", "depuis", "apres", "avant", "une", "aux", "du", "au", "est",
-        "qui", "quand", "quel", "quelle", "serveur", "commande", "commandes", "livraison", "colis",
-        "panne", "devis", "contrat", "redemarrer", "inscription", "integration", "merci", "bonjour",
-        "salut", "bonsoir", "svp", "stp", "factures", "facturation", "baie", "baies", "portail",
-    }
-    english_words = {
-        "will", "would", "the", "with", "what", "when", "where", "who", "why", "how", "can",
-        "could", "should", "please", "my", "our", "your", "their", "is", "are", "was", "were",
-        "be", "have", "has", "had", "do", "does", "did", "not", "there", "this", "that", "these",
-        "from", "about", "need", "want", "get", "invoice", "invoices", "bill", "billing",
-        "shipping", "delivery", "order", "orders", "outage", "cabinet", "cabinets", "rack",
-        "racks", "contract", "quote", "reboot", "server", "hello", "hi", "hey", "thanks", "thank",
-        "cheers", "thx",
-    }
-    alone = {
-        "bonjour": "fr", "bonsoir": "fr", "salut": "fr", "merci": "fr", "coucou": "fr",
-        "facture": "fr", "factures": "fr", "facturation": "fr", "livraison": "fr", "colis": "fr",
-        "hello": "en", "hi": "en", "hey": "en", "thanks": "en", "thx": "en", "cheers": "en",
-        "invoice": "en", "invoices": "en", "billing": "en", "shipping": "en", "delivery": "en",
-    }
     if len(folded) == 1:
-        return alone.get(words[0])  # type: ignore[return-value]
-    french = sum(w in _FRENCH_HINTS or w in french_words for w in words)
-    english = sum(w in _ENGLISH_HINTS or w in english_words for w in words)
+        return _ALONE.get(words[0])  # type: ignore[return-value]
+    french = sum(w in _FRENCH_HINTS or w in _FRENCH_WORDS for w in words)
+    english = sum(w in _ENGLISH_HINTS or w in _ENGLISH_WORDS for w in words)
     lowered = text.casefold()
-    french += len(re.findall(r"(?<!\w)(?:[cdjlmnst]|qu)['’]\w", lowered))
+    french += len(_ELISION.findall(lowered))
     french += min(2, sum(char in "éèêàâçùûôîïœ" for char in lowered))
     if french > english:
         return "fr"
