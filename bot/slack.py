@@ -23,6 +23,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -92,6 +93,20 @@ def _to_aiohttp(response: BoltResponse) -> web.Response:
     content_type = headers["content-type"][0].partition(";")[0] if "content-type" in headers else "text/plain"
     others = {name: values[0] for name, values in headers.items() if name != "content-type"}
     return web.Response(status=response.status, text=response.body, content_type=content_type, headers=others or None)
+
+
+class _Authorize(AsyncAuthorize):
+    """Bolt's authorize hook as its own class: bolt calls it with fixed keyword
+    arguments, where a plain function would have its arguments worked out by
+    inspection on every request."""
+
+    def __init__(self, authorize: Callable[[str | None, str | None], Awaitable[AuthorizeResult]]) -> None:
+        super().__init__()
+        self._authorize = authorize
+
+    async def __call__(self, *, context: Any, enterprise_id: str | None, team_id: str | None,
+                       user_id: str | None, **actor: Any) -> AuthorizeResult:
+        return await self._authorize(enterprise_id, team_id)
 
 
 class LocaleCache:
@@ -204,7 +219,7 @@ class SlackAdapter:
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret,
-            authorize=self._authorizer(),
+            authorize=_Authorize(self._authorize),
             process_before_response=True,
             logger=logging.getLogger("slack_bolt"),
             # Middleware for features this app does not use (workflow functions, the
@@ -252,13 +267,6 @@ class SlackAdapter:
         if "set-cookie" in bolt_response.headers:
             return await to_aiohttp_response(bolt_response)
         return _to_aiohttp(bolt_response)
-
-    def _authorizer(self) -> Callable[..., Awaitable[AuthorizeResult]]:
-        # Bolt injects arguments by parameter name, so it needs a plain function.
-        async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-            return await self._authorize(enterprise_id, team_id)
-
-        return authorize
 
     async def _authorize(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         """One ``auth.test`` per process; when Slack is unreachable, carry on with the token
