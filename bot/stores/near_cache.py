@@ -215,9 +215,18 @@ class NearCache:
                 batch.append((key, count, count.pending))
         if not batch:
             return
-        totals = await self.store.add_counts([(key, amount, count.ttl) for key, count, amount in batch])
-        for (key, count, amount), total in zip(batch, totals, strict=True):
+        # Taken out of pending before the call: a direct call on the counter meanwhile
+        # (``_settle``) must not add them a second time.
+        for _, count, amount in batch:
             count.pending -= amount
+        try:
+            totals = await self.store.add_counts([(key, amount, count.ttl) for key, count, amount in batch])
+        except BaseException:
+            for key, count, amount in batch:
+                if self._counts.get(key) is count:  # still counted here: try again next batch
+                    count.pending += amount
+            raise
+        for (_, count, _), total in zip(batch, totals, strict=True):
             count.known = total
 
     async def _changed(self, key: str) -> None:
@@ -261,7 +270,8 @@ class NearCache:
                 values[i] = value
             for j, total in zip(remote, counted, strict=True):
                 counts[j] = total
-                self._forget(counters[j])
+                if self._cached(counters[j]):
+                    self._forget(counters[j])
             now = self._clock()
             for j, total in zip(remote, counted, strict=True):
                 count = self._counts.get(counters[j])

@@ -225,3 +225,37 @@ async def test_redis_down_is_reported_and_the_cache_serves_nothing(
         assert await eventually(answers_empty)
     finally:
         await cache.close()
+
+
+class _SlowCounts(RedisStore):
+    """Holds each batch of counts until the test lets it go."""
+
+    release: asyncio.Event
+    started: asyncio.Event
+
+    async def add_counts(self, deltas):  # type: ignore[no-untyped-def]
+        self.started.set()
+        await self.release.wait()
+        return await super().add_counts(deltas)
+
+
+async def test_a_direct_call_during_a_batch_does_not_count_twice(redis_url, raw) -> None:
+    inner = _SlowCounts.from_url(redis_url)
+    inner.release, inner.started = asyncio.Event(), asyncio.Event()
+    cache = NearCache(inner, prefixes=(), flush_every=0.01)
+    await cache.start()
+    try:
+        for _ in range(3):  # one count goes to Redis at once, two wait for the batch
+            await cache.read_and_count([], ["rl:x"], ttl=120)
+        await asyncio.wait_for(inner.started.wait(), SOON)  # the batch is on its way
+        inner.release.set()
+        await cache.incr("rl:x")  # settles the counter while the batch is in flight
+
+        async def settled() -> bool:
+            return await raw.get(f"{NS}kv:rl:x") == "4"
+
+        assert await eventually(settled)
+        await asyncio.sleep(0.05)  # later batches add nothing more
+        assert await raw.get(f"{NS}kv:rl:x") == "4"
+    finally:
+        await cache.close()
