@@ -122,3 +122,37 @@ async def test_reminder_is_announced_once_per_interval_across_replicas(redis_url
         assert len(team_cards) == count
     finally:
         await store.close()
+
+
+async def test_a_link_or_language_set_on_one_replica_is_used_by_the_other_at_once(redis_server_factory, bots, sender):
+    """Each replica keeps links and language choices in memory (bot.stores.near_cache);
+    a change made through one must reach the other's next answer, not after a TTL."""
+    redis = redis_server_factory()
+    a, b = await asyncio.gather(bots("a", REDIS_URL=redis.url, REDIS_CACHE_SECONDS="60"),
+                                bots("b", REDIS_URL=redis.url, REDIS_CACHE_SECONDS="60"))
+    new_channel = "C0NEWCHAN01"
+    before = (await sender.command(b.url, "team", channel=new_channel)).json()
+    assert "not linked" in before["text"]  # b has now read (and keeps) "no link here"
+    again = (await sender.command(b.url, "team", channel=new_channel)).json()
+    assert "not linked" in again["text"]
+
+    linked = await sender.command(a.url, "link globex-media", channel=new_channel, user="U0ONBOARD1")
+    assert linked.status == 200 and "Globex" in linked.body
+    started = asyncio.get_running_loop().time()
+    while True:  # the announcement travels through Redis: a few milliseconds
+        answer = (await sender.command(b.url, "team", channel=new_channel)).json()
+        if "Globex Media" in str(answer):
+            break
+        assert asyncio.get_running_loop().time() - started < 2.0, answer
+        await asyncio.sleep(0.02)
+
+    english = (await sender.command(b.url, "team", channel=ACME_CHANNEL)).json()
+    assert "Account Manager" in str(english)
+    assert (await sender.command(a.url, "lang fr", channel=ACME_CHANNEL)).status == 200
+    started = asyncio.get_running_loop().time()
+    while True:
+        answer = (await sender.command(b.url, "team", channel=ACME_CHANNEL)).json()
+        if "Gestionnaire de compte" in str(answer):
+            break
+        assert asyncio.get_running_loop().time() - started < 2.0, answer
+        await asyncio.sleep(0.02)
