@@ -1,8 +1,8 @@
 """The Slack adapter: Slack payloads in, neutral turns to the handlers, Block Kit out.
 
-Mounted in our own aiohttp app with bolt's converters (``to_bolt_request`` /
-``to_aiohttp_response``); bolt verifies the signature, answers url_verification and
-parses payloads. Bolt runs with ``process_before_response=True``: its default runner
+Mounted in our own aiohttp app: the request becomes an ``AsyncBoltRequest`` and bolt's
+answer an aiohttp response (bolt's converter for the rare answer with cookies); bolt
+verifies the signature, answers url_verification and parses payloads. Bolt runs with ``process_before_response=True``: its default runner
 polls for the ack every 10 ms, which would put a fixed wait on every reply. Instead a
 slash command is answered in the HTTP response itself, and everything that has to call
 Slack's Web API (posting to a channel, opening a modal) runs as a tracked background
