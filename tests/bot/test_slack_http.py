@@ -75,7 +75,10 @@ async def test_unlinked_channel_gets_no_account_data(slack_client):
 async def test_bad_signatures_are_refused_and_nothing_handled(slack_client, fake_slack, mutate):
     resp = await post_signed(slack_client, command_body("team"), **mutate)
     assert resp.status == 401
+    assert "Sanne" not in await resp.text()
     assert fake_slack.calls == []
+    metrics = await (await slack_client.get("/metrics")).text()
+    assert 'bot_requests_total{intent="team"' not in metrics  # no handler ran
 
 
 async def test_missing_signature_headers_are_refused(slack_client, fake_slack):
