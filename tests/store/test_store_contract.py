@@ -25,7 +25,7 @@ import redis.exceptions as rex
 
 from bot.stores.memory import MemoryStore
 from bot.stores.near_cache import NearCache
-from bot.stores.redis import RedisStore
+from bot.stores.redis import DEFAULT_NAMESPACE, RedisStore
 from handlers.ports import Store, StoreUnavailable
 from tests.fixtures_redis import RedisServerFactory
 from tests.redis_server import RedisSentinel, RedisServer, free_port
@@ -89,22 +89,31 @@ async def memory_kit() -> AsyncIterator[StoreKit]:
     yield StoreKit("memory", store, make, let_time_pass)
 
 
-@pytest.fixture
-async def redis_kit(redis_url: str) -> AsyncIterator[StoreKit]:
-    store = RedisStore.from_url(redis_url)
-    kit_closers: list[Callable[[], Awaitable[None]]] = [store.close]
+async def _redis_backed_kit(kind: str, open_store: Callable[[str], Awaitable[Store]]) -> AsyncIterator[StoreKit]:
+    """A kit whose stores ``open_store(namespace)`` opens on the test's Redis; real time."""
+    store = await open_store(DEFAULT_NAMESPACE)
+    kit_closers: list[Callable[[], Awaitable[None]]] = [store.close]  # type: ignore[attr-defined]
 
     async def make(namespace: str) -> Store:
-        other = RedisStore.from_url(redis_url, namespace=namespace)
-        kit_closers.append(other.close)
+        other = await open_store(namespace)
+        kit_closers.append(other.close)  # type: ignore[attr-defined]
         return other
 
     async def let_time_pass(seconds: float) -> None:
         await asyncio.sleep(seconds)
 
-    yield StoreKit("redis", store, make, let_time_pass, kit_closers)
+    yield StoreKit(kind, store, make, let_time_pass, kit_closers)
     for close in kit_closers:
         await close()
+
+
+@pytest.fixture
+async def redis_kit(redis_url: str) -> AsyncIterator[StoreKit]:
+    async def open_store(namespace: str) -> Store:
+        return RedisStore.from_url(redis_url, namespace=namespace)
+
+    async for kit in _redis_backed_kit("redis", open_store):
+        yield kit
 
 
 @pytest.fixture
@@ -112,26 +121,14 @@ async def near_kit(redis_url: str) -> AsyncIterator[StoreKit]:
     """Redis behind ``NearCache`` caching every key: the strictest setting for a cache
     (every read may be served from memory, so any stale answer fails a contract test)."""
 
-    async def open_cache(namespace: str = "ob:v1:") -> NearCache:
+    async def open_cache(namespace: str) -> Store:
         cache = NearCache(RedisStore.from_url(redis_url, namespace=namespace), prefixes=("",))
         await cache.start()
         assert cache.live
         return cache
 
-    store = await open_cache()
-    kit_closers: list[Callable[[], Awaitable[None]]] = [store.close]
-
-    async def make(namespace: str) -> Store:
-        other = await open_cache(namespace)
-        kit_closers.append(other.close)
-        return other
-
-    async def let_time_pass(seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-    yield StoreKit("near", store, make, let_time_pass, kit_closers)
-    for close in kit_closers:
-        await close()
+    async for kit in _redis_backed_kit("near", open_cache):
+        yield kit
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis),
