@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from dataclasses import replace
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Hashable, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -83,6 +83,20 @@ def _text_blocks(text: str) -> dict[str, Any]:
     """A plain reply (no card) as a message: sections of mrkdwn, and a notification text."""
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in blockkit.mrkdwn_chunks(text)]
     return {"text": readable(text)[:3000], "blocks": blocks[:50]}
+
+
+_T = TypeVar("_T")
+
+
+def _kept_for(cache: dict[Hashable, tuple[Card, _T]], key: Hashable, card: Card, build: Callable[[], _T]) -> _T:
+    """``build()``'s result for ``card``, built once: ``key`` holds the card's identity,
+    and the entry holds the card itself so the identity cannot be reused while kept."""
+    kept = cache.get(key)
+    if kept is None or kept[0] is not card:
+        if len(cache) >= 1024:
+            cache.clear()
+        kept = cache[key] = (card, build())
+    return kept[1]
 
 
 def _to_aiohttp(response: BoltResponse) -> web.Response:
@@ -238,8 +252,8 @@ class SlackAdapter:
         self.verifier = SignatureVerifier(settings.slack_signing_secret)
         self.locales = LocaleCache(self.client, store)
         self._auth: AuthorizeResult | None = None
-        self._rendered: dict[int, tuple[Card, dict[str, Any]]] = {}
-        self._acks: dict[tuple[int, bool], tuple[Card, str]] = {}
+        self._rendered: dict[Hashable, tuple[Card, dict[str, Any]]] = {}
+        self._acks: dict[Hashable, tuple[Card, str]] = {}
         self.app = AsyncApp(
             # Named, or bolt works the name out with inspect.stack(): 90 ms of start-up.
             name="onboarding-bot",
@@ -526,12 +540,8 @@ class SlackAdapter:
         """
         if reply.card is None:
             return _text_blocks(reply.text)
-        kept = self._rendered.get(id(reply.card))
-        if kept is None or kept[0] is not reply.card:
-            if len(self._rendered) >= 1024:
-                self._rendered.clear()
-            kept = self._rendered[id(reply.card)] = (reply.card, blockkit.render_message(reply.card))
-        return dict(kept[1])
+        card = reply.card
+        return dict(_kept_for(self._rendered, id(card), card, lambda: blockkit.render_message(card)))
 
     def _ack_body(self, reply: Reply) -> str:
         """A slash command's answer as the JSON body of the acknowledgement.
@@ -543,14 +553,8 @@ class SlackAdapter:
         response_type = "ephemeral" if reply.private else "in_channel"
         if reply.card is None:
             return json.dumps({"response_type": response_type, **self._message(reply)})
-        key = (id(reply.card), reply.private)
-        kept = self._acks.get(key)
-        if kept is None or kept[0] is not reply.card:
-            if len(self._acks) >= 1024:
-                self._acks.clear()
-            body = json.dumps({"response_type": response_type, **self._message(reply)})
-            kept = self._acks[key] = (reply.card, body)
-        return kept[1]
+        return _kept_for(self._acks, (id(reply.card), reply.private), reply.card,
+                         lambda: json.dumps({"response_type": response_type, **self._message(reply)}))
 
     async def _deliver(self, response: Response, turn: Turn, *, thread_ts: str = "") -> None:
         if isinstance(response, Reply):
