@@ -18,9 +18,9 @@ for correctness and speed, not features:
   app id), then the SDK's ``serviceurl`` claim check. Only its key source differs: the
   stock ``_OpenIdMetadata`` fetches the OpenID configuration and JWKS with blocking
   ``requests`` on the event loop, keeps them in a process-wide cache, and raises
-  IndexError on an unknown key id (a 500). ``SigningKeys`` fetches both with aiohttp
-  from ``BOTFRAMEWORK_OPENID_METADATA_URL``, parses each key once, refreshes daily and on
-  an unknown key id at most once a minute. Every failure becomes a PermissionError, which
+  IndexError on an unknown key id (a 500). ``SigningKeys`` (``bot.teams_keys``) fetches
+  both with aiohttp from ``BOTFRAMEWORK_OPENID_METADATA_URL``, one fetch at a time, parses
+  each key once, refreshes daily and on an unknown key id at most once a minute. Every failure becomes a PermissionError, which
   ``CloudAdapter.process`` turns into 401.
 * **Outbound** (``ConnectorPool``): the stock factory builds an msrest ``ConnectorClient``
   per turn (about 5-10 ms of CPU each) whose ``MicrosoftAppCredentials`` gets tokens from
@@ -73,7 +73,6 @@ from botframework.connector.auth import (
     SimpleCredentialProvider,
     VerifyOptions,
 )
-from jwt.algorithms import RSAAlgorithm
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 from yarl import URL
@@ -81,6 +80,7 @@ from yarl import URL
 from bot.background import Background
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.teams_keys import AuthFailed, SigningKeys
 from cards import teams as adaptive
 from cards.model import Card, Text
 from cards.text import plain
@@ -120,9 +120,6 @@ FORM_TTL = 24 * 3600.0
 DEDUPE_TTL = 3600.0
 WELCOME_TTL = 600.0
 _CLOCK_SKEW = 5 * 60  # the SDK's tolerance for exp/nbf
-_KEYS_MAX_AGE = 24 * 3600.0
-_KEYS_MIN_REFRESH = 60.0
-_KEYS_RETRY_WITHOUT_KEYS = 10.0  # nothing to validate with: try sooner, but never per request
 _TOKEN_FAILURE_PAUSE = 5.0
 _TOKEN_MARGIN = 300.0
 _HTTP_TIMEOUT = aiohttp.ClientTimeout(total=10)
@@ -136,103 +133,6 @@ _KINDS = {"personal": ConversationKind.DIRECT, "groupchat": ConversationKind.GRO
 
 
 # ============================================================================ auth in
-
-
-class AuthFailed(PermissionError):
-    """A request the Bot Framework did not sign for us. ``reason`` is safe to log (never the token)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class SigningKey:
-    """What ``JwtTokenExtractor`` reads from its metadata: a public key and its endorsements."""
-
-    public_key: Any
-    endorsements: tuple[str, ...]
-
-
-class SigningKeys:
-    """The Bot Framework's token signing keys, fetched with aiohttp and parsed once.
-
-    Replaces the SDK's ``_OpenIdMetadata`` (blocking ``requests`` on the event loop, a
-    process-wide cache, IndexError on an unknown key id). Keys are refreshed when older
-    than a day, and when a token names a key we do not know, at most once a minute so a
-    flood of forged key ids cannot turn into a flood of fetches. A failed fetch keeps the
-    keys we have.
-    """
-
-    def __init__(self, session: aiohttp.ClientSession, metadata_url: str, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.session = session
-        self.metadata_url = metadata_url
-        self.clock = clock
-        self._keys: dict[str, SigningKey] = {}
-        self._fetched_at: float | None = None
-        self._attempted_at: float | None = None
-        self._lock = asyncio.Lock()
-
-    async def get(self, key_id: str | None) -> SigningKey:
-        if not key_id:
-            raise AuthFailed("token has no key id")
-        if self._stale() and self._may_fetch():
-            await self._refresh()
-        key = self._keys.get(key_id)
-        if key is None and self._may_fetch():
-            await self._refresh()
-            key = self._keys.get(key_id)
-        if key is None:
-            raise AuthFailed("unknown signing key id" if self._keys else "no signing keys available")
-        return key
-
-    def _stale(self) -> bool:
-        return self._fetched_at is None or self.clock() - self._fetched_at > _KEYS_MAX_AGE
-
-    def _may_fetch(self) -> bool:
-        """At most one fetch a minute (every 10 s while we have no key at all), whatever
-        the tokens claim: the rate of requests never sets the rate of fetches."""
-        if self._attempted_at is None:
-            return True
-        pause = _KEYS_MIN_REFRESH if self._keys else _KEYS_RETRY_WITHOUT_KEYS
-        return self.clock() - self._attempted_at >= pause
-
-    async def _refresh(self) -> None:
-        started = self.clock()
-        async with self._lock:
-            if self._attempted_at is not None and self._attempted_at >= started:
-                return  # someone refreshed while we waited
-            self._attempted_at = self.clock()
-            try:
-                keys = await self._fetch()
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError, KeyError, TypeError) as exc:
-                log.warning("fetching Bot Framework signing keys failed (%s); keeping %d known keys", type(exc).__name__, len(self._keys))
-                return
-            self._keys = keys
-            self._fetched_at = self.clock()
-
-    async def _fetch(self) -> dict[str, SigningKey]:
-        metadata = await self._get_json(self.metadata_url)
-        jwks = await self._get_json(str(metadata["jwks_uri"]))
-        keys: dict[str, SigningKey] = {}
-        for jwk in jwks["keys"]:
-            kid = jwk.get("kid") if isinstance(jwk, dict) else None
-            if not kid or jwk.get("kty") != "RSA":
-                continue
-            try:
-                public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
-            except (jwt.InvalidKeyError, ValueError, KeyError, TypeError):
-                log.warning("skipping an unreadable signing key in the JWKS")
-                continue
-            keys[str(kid)] = SigningKey(public_key, tuple(str(e) for e in jwk.get("endorsements") or ()))
-        if not keys:
-            raise ValueError("the JWKS has no usable RSA key")
-        return keys
-
-    async def _get_json(self, url: str) -> Any:
-        async with self.session.get(url, timeout=_HTTP_TIMEOUT) as resp:
-            resp.raise_for_status()
-            return await resp.json(content_type=None)
 
 
 class _KeyedTokenExtractor(JwtTokenExtractor):
