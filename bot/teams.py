@@ -80,6 +80,7 @@ from yarl import URL
 from bot.background import Background
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.teams_gate import TEAMS_CHANNEL, refusal
 from bot.teams_keys import AuthFailed, SigningKeys
 from cards import teams as adaptive
 from cards.model import Card, Text
@@ -1090,15 +1091,25 @@ class TeamsAdapter:
             log.info("Teams: Bot Framework tokens verified with keys from %s (%s)", self.metadata_url, self.settings.microsoft_app_type)
         else:
             log.warning("Teams: TEAMS_DEV_NO_AUTH=1 and no MICROSOFT_APP_ID: accepting UNAUTHENTICATED requests (Emulator only)")
+        tenants = self.settings.teams_tenants
+        log.info("Teams: answering %s", f"tenant(s) {', '.join(sorted(tenants))} only" if tenants else "any tenant")
 
     async def close(self) -> None:
         """Nothing to release: the HTTP session belongs to the app."""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        if self.auth_enabled and not request.headers.get("Authorization", "").startswith("Bearer "):
-            # No credentials at all: refuse before looking at the body, whatever it holds.
-            self.metrics.rejected.labels("teams", "auth").inc()
-            return web.json_response({"error": "unauthorized"}, status=401)
+        if self.auth_enabled:
+            auth = request.headers.get("Authorization", "")
+            if not auth.startswith("Bearer "):
+                return self._unauthorized()  # no credentials at all
+            try:
+                # Signature, issuer, audience, expiry and the key's endorsement for Teams,
+                # before a byte of the body is read: an unauthenticated request costs one
+                # token check, never a parse. ``CloudAdapter.process`` checks the same
+                # token again (answered from the cache) with the activity's serviceUrl.
+                await self.authentication.identity(auth, TEAMS_CHANNEL, None)
+            except AuthFailed:
+                return self._unauthorized()
         if request.content_type != "application/json":
             return self._refuse(415, "format", "expected an application/json Bot Framework activity")
         try:
@@ -1107,11 +1118,14 @@ class TeamsAdapter:
             return self._refuse(400, "format", "body is not JSON")
         if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
             return self._refuse(400, "format", "body is not a Bot Framework activity")
+        refused = refusal(body, emulator_allowed=not self.auth_enabled, tenants=self.settings.teams_tenants)
+        if refused is not None:
+            log.info("refused a Teams activity: %s", refused[1])
+            return self._refuse(403, *refused)
         try:
             response = await self.cloud.process(request, self.bot)
         except web.HTTPUnauthorized:
-            self.metrics.rejected.labels("teams", "auth").inc()
-            return web.json_response({"error": "unauthorized"}, status=401)
+            return self._unauthorized()
         except web.HTTPException as exc:
             return self._refuse(exc.status if exc.status < 500 else 400, "format", exc.reason)
         except DeserializationError:
@@ -1123,6 +1137,10 @@ class TeamsAdapter:
         if response is None or response.status == 201:
             return web.Response(status=200)
         return response
+
+    def _unauthorized(self) -> web.Response:
+        self.metrics.rejected.labels("teams", "auth").inc()
+        return web.json_response({"error": "unauthorized"}, status=401)
 
     def _refuse(self, status: int, reason: str, message: str) -> web.Response:
         self.metrics.rejected.labels("teams", reason).inc()

@@ -107,6 +107,24 @@ async def teams_noauth_client(botframework: FakeBotFramework, catalog: Catalog, 
     await client.close()
 
 
+@pytest.fixture
+async def make_teams_client(botframework: FakeBotFramework, catalog: Catalog, clock: Any) -> AsyncIterator[Any]:
+    """``await make_teams_client(**settings_overrides)``: the app as ``teams_client`` runs
+    it, with other settings (tenants, app type, limits)."""
+    clients: list[TestClient] = []
+
+    async def make(**overrides: object) -> TestClient:
+        client = await _client(teams_settings(botframework, **overrides), catalog, clock, botframework)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.app[BACKGROUND].drain()
+        await client.close()
+        _validate_everything_sent(client, botframework)
+
+
 def teams_adapter(client: TestClient) -> Any:
     return client.app[EXTRAS]["teams"]
 

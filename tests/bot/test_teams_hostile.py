@@ -5,10 +5,25 @@ HTTP with tokens signed by the fake Bot Framework."""
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from typing import Any
 
-from tests.fakes.botframework import personal_message
-from tests.fixtures_teams import botframework, post_activity, settle, teams_adapter, teams_client  # noqa: F401 - fixtures
+import pytest
+
+from bot.settings import Settings, SettingsError
+from tests.fakes.botframework import TENANT_ID, card_action, channel_message, new_key, personal_message
+from tests.fixtures_teams import (  # noqa: F401 - fixtures
+    botframework,
+    make_teams_client,
+    post_activity,
+    settle,
+    teams_adapter,
+    teams_client,
+    teams_noauth_client,
+)
+
+OTHER_TENANT = "0b5e0000-0000-4000-8000-0000000000ff"
 
 
 async def _until(condition: Any, timeout: float = 5.0) -> None:
@@ -41,3 +56,122 @@ async def test_requests_arriving_while_the_first_key_fetch_is_in_flight_wait_for
     assert fake.metadata_requests == 1 and fake.jwks_requests == 1
     await settle(teams_client)
     assert len(fake.calls) == 10
+
+
+# ----------------------------------------------------------- the token before the body
+
+
+def _huge_activity(fake: Any) -> dict[str, Any]:
+    """About 770 KB: a message with 9,000 mention entities (the SDK deserializes each)."""
+    activity = personal_message(fake, "help")
+    activity["entities"] = [
+        {"type": "mention", "text": f"<at>Person {i}</at>", "mentioned": {"id": f"29:person-{i:05d}", "name": f"Person {i}"}}
+        for i in range(9000)
+    ]
+    return activity
+
+
+async def test_a_bad_token_is_refused_before_the_body_is_even_read_as_json(teams_client):
+    fake = teams_client.fake
+    bad = f"Bearer {fake.make_token(key=new_key())}"
+    resp = await post_activity(teams_client, b"{this is not json", auth=bad)
+    assert resp.status == 401  # not 400: the body was never parsed
+    resp = await post_activity(teams_client, b"{this is not json", auth="Bearer x")
+    assert resp.status == 401
+
+
+async def test_a_large_activity_with_a_bad_token_costs_no_parsing(teams_client):
+    fake = teams_client.fake
+    body = json.dumps(_huge_activity(fake)).encode()
+    assert len(body) > 700_000
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        resp = await post_activity(teams_client, body, auth="Bearer x")
+        timings.append(time.perf_counter() - started)
+        assert resp.status == 401
+    # Parsing and deserializing it took about 140 ms; refusing the token alone is a few ms.
+    assert min(timings) < 0.05, timings
+    await settle(teams_client)
+    assert fake.calls == []
+
+
+# ------------------------------------------------------------------ channels and tenants
+
+
+@pytest.mark.parametrize("channel", ["webchat", "directline", "emulator", "slack", None])
+async def test_activities_from_other_channels_are_refused(teams_client, channel):
+    fake = teams_client.fake
+    activity = personal_message(fake, "team")
+    activity["channelId"] = channel
+    resp = await post_activity(teams_client, activity)
+    assert resp.status == 403
+    await settle(teams_client)
+    assert fake.calls == []
+    assert await teams_client.store.get("teams:ref:a:1personal-chris") is None  # not even remembered
+
+
+async def test_the_emulator_is_answered_without_auth_in_dev_mode(teams_noauth_client):
+    fake = teams_noauth_client.fake
+    activity = personal_message(fake, "help")
+    activity["channelId"] = "emulator"
+    resp = await post_activity(teams_noauth_client, activity, auth="")
+    assert resp.status == 200
+    await fake.wait_for(count=1)
+    activity["channelId"] = "webchat"
+    resp = await post_activity(teams_noauth_client, activity, auth="")
+    assert resp.status == 403
+
+
+def _from_tenant(activity: dict[str, Any], tenant: str) -> dict[str, Any]:
+    activity["channelData"]["tenant"] = {"id": tenant}
+    activity["conversation"]["tenantId"] = tenant
+    return activity
+
+
+async def test_a_single_tenant_bot_answers_its_tenant_only(make_teams_client):
+    client = await make_teams_client(microsoft_app_type="SingleTenant", microsoft_app_tenant_id=TENANT_ID)
+    fake = client.fake
+    other = _from_tenant(channel_message(fake, "<at>AM11 Onboarding</at> team"), OTHER_TENANT)
+    resp = await post_activity(client, other)
+    assert resp.status == 403
+    await settle(client)
+    assert fake.calls == []
+    # One field naming another tenant is enough to refuse.
+    mixed = channel_message(fake, "<at>AM11 Onboarding</at> team")
+    mixed["conversation"]["tenantId"] = OTHER_TENANT
+    assert (await post_activity(client, mixed)).status == 403
+    card = await post_activity(client, _from_tenant(card_action(fake, "team.show"), OTHER_TENANT))
+    assert card.status == 403 and "Sanne" not in await card.text()
+
+    resp = await post_activity(client, channel_message(fake, "<at>AM11 Onboarding</at> team"))
+    assert resp.status == 200
+    [call] = await fake.wait_for(count=1)
+    assert "Sanne de Vries" in json.dumps(call.card)
+
+
+async def test_a_multi_tenant_bot_can_be_given_an_allow_list(make_teams_client):
+    client = await make_teams_client(microsoft_allowed_tenants=("11111111-0000-4000-8000-000000000001", TENANT_ID.lower()))
+    fake = client.fake
+    assert (await post_activity(client, _from_tenant(personal_message(fake, "help"), OTHER_TENANT))).status == 403
+    no_tenant = personal_message(fake, "help")
+    del no_tenant["channelData"]["tenant"], no_tenant["conversation"]["tenantId"]
+    assert (await post_activity(client, no_tenant)).status == 403
+    assert (await post_activity(client, personal_message(fake, "help"))).status == 200
+    await fake.wait_for(count=1)
+
+
+async def test_without_tenant_settings_any_tenant_is_answered(teams_client):
+    fake = teams_client.fake
+    assert (await post_activity(teams_client, _from_tenant(personal_message(fake, "help"), OTHER_TENANT))).status == 200
+    await fake.wait_for(count=1)
+
+
+def test_tenant_settings_are_read_and_single_tenant_needs_its_tenant():
+    settings = Settings.from_env({"MICROSOFT_ALLOWED_TENANTS": " AAA-1 , bbb-2,,", "MICROSOFT_APP_ID": "x"})
+    assert settings.teams_tenants == frozenset({"aaa-1", "bbb-2"})
+    single = Settings.from_env({"MICROSOFT_APP_TYPE": "SingleTenant", "MICROSOFT_APP_TENANT_ID": "T-1", "MICROSOFT_APP_ID": "x",
+                                "MICROSOFT_ALLOWED_TENANTS": "other"})
+    assert single.teams_tenants == frozenset({"t-1"})
+    with pytest.raises(SettingsError, match="MICROSOFT_APP_TENANT_ID"):
+        Settings.from_env({"MICROSOFT_APP_TYPE": "SingleTenant", "MICROSOFT_APP_ID": "x"})
