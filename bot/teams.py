@@ -39,13 +39,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import html
 import json
 import logging
-import re
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, Coroutine, Mapping, Sequence
+from typing import Any, Callable, Coroutine, Mapping
 from urllib.parse import quote
 
 import aiohttp
@@ -80,6 +77,17 @@ from yarl import URL
 from bot.background import Background
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.teams_activity import (
+    bot_mentions,
+    conversation_id,
+    conversation_kind,
+    is_mentioned,
+    locale_of,
+    strip_mentions,
+    tenant_of,
+    user_of,
+    where_of,
+)
 from bot.teams_gate import TEAMS_CHANNEL, refusal
 from bot.teams_keys import AuthFailed, SigningKeys
 from cards import teams as adaptive
@@ -92,7 +100,6 @@ from handlers.turn import (
     FormErrors,
     NoReply,
     OpenForm,
-    Platform,
     Reply,
     Response,
     Turn,
@@ -127,10 +134,6 @@ _HTTP_TIMEOUT = aiohttp.ClientTimeout(total=10)
 _MAX_CONNECTORS = 256
 _MAX_CACHED_REFS = 10_000
 
-_AT_TAG = re.compile(r"<at\b[^>]*>(.*?)</at\s*>", re.IGNORECASE | re.DOTALL)
-_LEADING_AT = re.compile(r"^\s*<at\b[^>]*>.*?</at\s*>", re.IGNORECASE | re.DOTALL)
-_MESSAGE_ID = re.compile(r";messageid=.*$", re.IGNORECASE)
-_KINDS = {"personal": ConversationKind.DIRECT, "groupchat": ConversationKind.GROUP, "channel": ConversationKind.CHANNEL}
 
 
 # ============================================================================ auth in
@@ -466,87 +469,6 @@ class ConnectorPool(ConnectorFactory):
 # ======================================================================== activities
 
 
-def conversation_id(activity: Activity) -> str:
-    """The conversation without the thread suffix Teams adds to channel messages."""
-    raw = activity.conversation.id if activity.conversation is not None else ""
-    return _MESSAGE_ID.sub("", raw or "")
-
-
-def conversation_kind(activity: Activity) -> ConversationKind:
-    conversation = activity.conversation
-    kind = _KINDS.get(str(getattr(conversation, "conversation_type", "") or "").lower())
-    if kind is not None:
-        return kind
-    return ConversationKind.GROUP if getattr(conversation, "is_group", False) else ConversationKind.DIRECT
-
-
-def tenant_of(activity: Activity) -> str:
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
-    return str(tenant.get("id") or getattr(activity.conversation, "tenant_id", "") or "")
-
-
-def where_of(activity: Activity) -> Where:
-    return Where(Platform.TEAMS, tenant_of(activity), conversation_id(activity), conversation_kind(activity))
-
-
-def user_of(activity: Activity) -> tuple[str, str]:
-    sender = activity.from_property
-    if sender is None:
-        return "", ""
-    return str(sender.aad_object_id or sender.id or ""), str(sender.name or "")
-
-
-def _entities(activity: Activity, kind: str) -> list[dict[str, Any]]:
-    out = []
-    for entity in activity.entities or ():
-        if str(getattr(entity, "type", "") or "").lower() == kind:
-            out.append(dict(getattr(entity, "additional_properties", None) or {}))
-    return out
-
-
-def locale_of(activity: Activity) -> str | None:
-    if activity.locale:
-        return str(activity.locale)
-    for info in _entities(activity, "clientinfo"):
-        if info.get("locale"):
-            return str(info["locale"])
-    return None
-
-
-def bot_mentions(activity: Activity) -> list[str]:
-    """The texts (``<at>Name</at>``) with which this message mentions the bot."""
-    bot_id = activity.recipient.id if activity.recipient is not None else None
-    texts = []
-    for mention in _entities(activity, "mention"):
-        mentioned = mention.get("mentioned") if isinstance(mention.get("mentioned"), dict) else {}
-        if bot_id and mentioned.get("id") == bot_id:
-            texts.append(str(mention.get("text") or f"<at>{mentioned.get('name', '')}</at>"))
-    return texts
-
-
-def strip_mentions(text: str, mentions: Sequence[str]) -> str:
-    """Text without the bot's mention: the entities' texts are removed in any casing,
-    leading ``<at>`` tags left over (a renamed bot, missing entities) too, and other
-    people's mentions keep their name without the tags."""
-    for mention in mentions:
-        if mention:
-            text = re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE)
-    while True:
-        stripped = _LEADING_AT.sub(" ", text, count=1)
-        if stripped == text:
-            break
-        text = stripped
-    text = _AT_TAG.sub(r"\1", text)
-    return " ".join(html.unescape(text).split())
-
-
-def _is_mentioned(activity: Activity, mentions: Sequence[str]) -> bool:
-    if mentions:
-        return True
-    return not _entities(activity, "mention") and bool(_LEADING_AT.match(activity.text or ""))
-
-
 def _addressable(activity: Activity) -> bool:
     """Whether a reply has somewhere to go: a conversation and a service URL."""
     return bool(conversation_id(activity) and activity.service_url)
@@ -874,7 +796,7 @@ class TeamsBot(ActivityHandler):
         mentions = bot_mentions(activity)
         if where.kind is ConversationKind.DIRECT:
             kind = TurnKind.MESSAGE
-        elif _is_mentioned(activity, mentions):
+        elif is_mentioned(activity, mentions):
             kind = TurnKind.MENTION
         else:
             return None  # channel chatter the bot was not asked about
