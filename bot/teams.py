@@ -583,6 +583,12 @@ def card_response(card: dict[str, Any]) -> InvokeResponse:
     return InvokeResponse(status=200, body=InvokeAnswer(status_code=200, type=CARD_CONTENT_TYPE, value=card))
 
 
+def keep_card_response() -> InvokeResponse:
+    """Processed, no new card: the card on screen stays as it is (Universal Actions'
+    response format: only ``application/vnd.microsoft.card.adaptive`` replaces it)."""
+    return message_response("")
+
+
 def message_response(text: str) -> InvokeResponse:
     return InvokeResponse(status=200, body=InvokeAnswer(status_code=200, type=MESSAGE_RESPONSE_TYPE, value=text))
 
@@ -840,6 +846,12 @@ class TeamsBot(ActivityHandler):
             verb, data = adaptive.parse_invoke_value(activity.value)
         except ValueError as exc:
             return _bad_invoke(str(exc))
+        if activity.value.get("trigger") == "automatic":
+            # Teams refreshing a card as it is shown. None of this bot's cards asks for a
+            # refresh, so the card is an old one or not ours: running its verb would act
+            # without anyone pressing anything. Success without a card keeps the card as
+            # it is (only a card response replaces it), and the empty message shows nothing.
+            return keep_card_response()
         turn = self._action_turn(activity, verb, data, f"teams:invoke:{activity.id or ''}")
         outcome = await self._run(turn)
         return await self._answer_invoke(turn_context, turn, outcome.response)

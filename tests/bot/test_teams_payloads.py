@@ -127,3 +127,41 @@ async def test_a_personal_chat_without_conversation_type_is_still_answered(teams
     activity["conversation"].pop("conversationType")
     answer = await _answer(teams_client, activity)
     assert "onboarding assistant" in answer
+
+
+# ------------------------------------------------------------------- card actions
+
+
+def documented_card_action(fake: Any, verb: str, trigger: str) -> dict[str, Any]:
+    """The documented ``adaptiveCard/action`` request, with the envelope every activity has."""
+    activity = channel_message(fake, "", mention="")
+    activity.pop("text"), activity.pop("textFormat"), activity.pop("entities", None)
+    activity["conversation"]["id"] = DEMO_CHANNEL
+    activity.update(load("teams/adaptive_card_action_request.json"))
+    activity["value"]["action"]["verb"] = verb
+    activity["value"]["trigger"] = trigger
+    activity["id"] = "f:documented-invoke"
+    return activity
+
+
+async def test_a_press_on_a_button_this_version_does_not_know_gets_the_help_card_in_place(teams_client):
+    fake = teams_client.fake
+    resp = await post_activity(teams_client, documented_card_action(fake, "def", "manual"))
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    card = json.dumps(body["value"])
+    assert "older version" in card and "onboarding assistant" in card
+    await settle(teams_client)
+    assert fake.calls == []  # nothing promised and posted later
+
+
+@pytest.mark.parametrize("verb", ["def", "team.show", "escalate.open", "esc.ack"])
+async def test_an_automatic_refresh_keeps_the_card_and_runs_nothing(teams_client, verb):
+    fake = teams_client.fake
+    resp = await post_activity(teams_client, documented_card_action(fake, verb, "automatic"))
+    assert resp.status == 200
+    body = await resp.json()
+    assert body == {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": ""}
+    await settle(teams_client)
+    assert fake.calls == []
