@@ -243,18 +243,23 @@ async def status(turn: Turn, ctx: Context) -> Response:
         if esc is None or not _may_see(ctx, esc):
             return Reply(text=t("esc.status.not_found", id=wanted.group(0).upper()), private=True)
         return Reply(card=detail_card(ctx, esc), private=ctx.account is None)
+    # A member of the onboarding team, outside a customer's conversation (their team's
+    # channel, a personal chat), follows every account's open requests; in a customer's
+    # conversation everyone sees that customer's requests, and only those.
     if ctx.account is not None:
         items = await records.for_account(ctx.account.id, limit=10)
         title = t("esc.status.title", account=ctx.account.name)
+        none = t("esc.status.none", escalate=ctx.cmd("escalate"))
     elif ctx.member is not None:
         items = await records.open(limit=10)
         title = t("esc.status.title_team")
+        none = t("esc.status.none_team")
     else:
         from handlers.router import not_linked
 
         return not_linked(ctx)
     if not items:
-        return Reply(text=t("esc.status.none", escalate=ctx.cmd("escalate")), private=ctx.account is None)
+        return Reply(text=none, private=ctx.account is None)
     blocks = []
     for esc in items:
         blocks.append(Text(t("esc.status.line", id=esc.id, subject=esc.subject, state=_state(t, esc),
