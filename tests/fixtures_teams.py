@@ -113,8 +113,8 @@ async def make_teams_client(botframework: FakeBotFramework, catalog: Catalog, cl
     it, with other settings (tenants, app type, limits)."""
     clients: list[TestClient] = []
 
-    async def make(**overrides: object) -> TestClient:
-        client = await _client(teams_settings(botframework, **overrides), catalog, clock, botframework)
+    async def make(*, catalog_override: Catalog | None = None, **overrides: object) -> TestClient:
+        client = await _client(teams_settings(botframework, **overrides), catalog_override or catalog, clock, botframework)
         clients.append(client)
         return client
 
@@ -123,6 +123,15 @@ async def make_teams_client(botframework: FakeBotFramework, catalog: Catalog, cl
         await client.app[BACKGROUND].drain()
         await client.close()
         _validate_everything_sent(client, botframework)
+
+
+def team_on_fake(catalog: Catalog, fake: FakeBotFramework) -> Catalog:
+    """The catalog with the onboarding team's Teams channel served by the fake connector
+    (the demo config's points at Microsoft's), so team cards stay on loopback."""
+    from handlers.catalog import TeamsTarget
+
+    target = TeamsTarget(conversation_id="19:demo-onboarding@thread.tacv2", service_url=fake.service_url, tenant_id="")
+    return catalog.model_copy(update={"onboarding": catalog.onboarding.model_copy(update={"teams": target})})
 
 
 def teams_adapter(client: TestClient) -> Any:

@@ -11,8 +11,20 @@ from typing import Any
 
 import pytest
 
+from bot.app import EXTRAS
 from bot.settings import Settings, SettingsError
-from tests.fakes.botframework import TENANT_ID, card_action, channel_message, new_key, personal_message
+from tests.bot.test_slack_escalations import VALUES, open_modal
+from tests.bot.test_slack_http import post_signed
+from tests.fakes.botframework import (
+    ONBOARDING_CHANNEL,
+    TENANT_ID,
+    UNLINKED_CHANNEL,
+    card_action,
+    channel_message,
+    new_key,
+    personal_message,
+)
+from tests.fakes.signing import interaction_body, submission
 from tests.fixtures_teams import (  # noqa: F401 - fixtures
     botframework,
     make_teams_client,
@@ -20,6 +32,7 @@ from tests.fixtures_teams import (  # noqa: F401 - fixtures
     settle,
     teams_adapter,
     teams_client,
+    team_on_fake,
     teams_noauth_client,
 )
 
@@ -175,3 +188,72 @@ def test_tenant_settings_are_read_and_single_tenant_needs_its_tenant():
     assert single.teams_tenants == frozenset({"t-1"})
     with pytest.raises(SettingsError, match="MICROSOFT_APP_TENANT_ID"):
         Settings.from_env({"MICROSOFT_APP_TYPE": "SingleTenant", "MICROSOFT_APP_ID": "x"})
+
+
+# ------------------------------------------------------- the same form, and floods of forms
+
+
+def _form(**changes: str) -> dict[str, str]:
+    return {**VALUES, **changes}
+
+
+async def _submit(client: Any, values: dict[str, str], **where: Any) -> dict[str, Any]:
+    resp = await post_activity(client, card_action(client.fake, "escalation.submit", values, **where))
+    assert resp.status == 200
+    return await resp.json()
+
+
+async def test_send_pressed_twice_on_teams_makes_one_escalation(make_teams_client, botframework, catalog):
+    client = await make_teams_client(catalog_override=team_on_fake(catalog, botframework))
+    fake = client.fake
+    first, second = await asyncio.gather(_submit(client, _form()), _submit(client, _form()))
+    # Two invokes, two activity ids, one form: one escalation, both told its reference.
+    assert "ESC-000001" in json.dumps(first) and "ESC-000001" in json.dumps(second)
+    # Sent again a moment later with other spacing and casing: still the same form.
+    again = await _submit(client, _form(subject="  cannot BADGE in ", description=VALUES["description"] + "  "))
+    assert "ESC-000001" in json.dumps(again)
+    assert await client.store.get("seq:esc") == "1"
+    [team_card] = await fake.wait_for("send", count=1)
+    assert team_card.conversation == ONBOARDING_CHANNEL
+    # Another form is another escalation.
+    other = await _submit(client, _form(subject="Second badge problem"))
+    assert "ESC-000002" in json.dumps(other)
+
+
+async def test_the_same_form_in_two_slack_modals_makes_one_escalation(slack_client, fake_slack):
+    view = await open_modal(slack_client, fake_slack)
+    for view_id in ("V1", "V2"):  # two modals, two view ids and hashes: one form
+        resp = await post_signed(slack_client, interaction_body(submission(view, VALUES, view_id=view_id, hash_=f"h-{view_id}")))
+        assert resp.status == 200
+    assert await slack_client.store.get("seq:esc") == "1"
+
+
+async def test_a_flood_of_different_forms_is_refused_politely_after_five(make_teams_client, botframework, catalog, clock):
+    client = await make_teams_client(catalog_override=team_on_fake(catalog, botframework))
+    opened = await post_activity(client, card_action(client.fake, "escalate.open"))
+    assert (await opened.json())["type"] == "application/vnd.microsoft.card.adaptive"
+    bodies = [await _submit(client, _form(subject=f"Badge problem number {i}")) for i in range(30)]
+    created = [b for b in bodies if "ESC-" in json.dumps(b)]
+    refused = [b for b in bodies if "already sent 5 requests in the last 10 minutes" in json.dumps(b)]
+    assert len(created) == 5 and len(refused) == 25
+    assert await client.store.get("seq:esc") == "5"
+    # Refused: the form comes back as it was filled, the reason under it.
+    form = refused[0]["value"]
+    assert form["type"] == "AdaptiveCard"
+    assert any(el.get("id") == "subject" and el.get("value") == "Badge problem number 5" for el in form["body"])
+    # The same form as one already sent is still answered with its escalation, not refused.
+    assert "ESC-000001" in json.dumps(await _submit(client, _form(subject="Badge problem number 0")))
+    # Someone else is not held back, and the user may send again in the next window.
+    other = await _submit(client, _form(subject="Another person"), user="29:customer-dana", aad="aad-dana")
+    assert "ESC-000006" in json.dumps(other)
+    clock.advance(minutes=10)
+    assert "ESC-000007" in json.dumps(await _submit(client, _form(subject="Later problem")))
+
+
+async def test_the_escalation_limit_is_a_setting(make_teams_client, botframework, catalog):
+    client = await make_teams_client(catalog_override=team_on_fake(catalog, botframework),
+                                     rate_limit_escalations=0)
+    bodies = [await _submit(client, _form(subject=f"Badge problem number {i}")) for i in range(8)]
+    assert all("ESC-" in json.dumps(b) for b in bodies)
+    assert Settings.from_env({"RATE_LIMIT_ESCALATIONS": "2"}).rate_limit_escalations == 2
+    assert Settings.from_env({}).rate_limit_escalations == 5
