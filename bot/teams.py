@@ -20,8 +20,11 @@ for correctness and speed, not features:
   ``requests`` on the event loop, keeps them in a process-wide cache, and raises
   IndexError on an unknown key id (a 500). ``SigningKeys`` (``bot.teams_keys``) fetches
   both with aiohttp from ``BOTFRAMEWORK_OPENID_METADATA_URL``, one fetch at a time, parses
-  each key once, refreshes daily and on an unknown key id at most once a minute. Every failure becomes a PermissionError, which
-  ``CloudAdapter.process`` turns into 401.
+  each key once, refreshes daily and on an unknown key id at most once a minute. Every
+  failure becomes a PermissionError, which ``CloudAdapter.process`` turns into 401.
+  ``TeamsAdapter.handle`` runs the same check on the Authorization header before it reads
+  the body (an unauthenticated request costs no parsing), then ``bot.teams_gate`` refuses
+  other channels and tenants.
 * **Outbound** (``ConnectorPool``): the stock factory builds an msrest ``ConnectorClient``
   per turn (about 5-10 ms of CPU each) whose ``MicrosoftAppCredentials`` gets tokens from
   msal synchronously, on the loop. ``ConnectorPool`` keeps one small aiohttp-based
