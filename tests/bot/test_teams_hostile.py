@@ -103,8 +103,8 @@ async def test_a_large_activity_with_a_bad_token_costs_no_parsing(teams_client):
         resp = await post_activity(teams_client, body, auth="Bearer x")
         timings.append(time.perf_counter() - started)
         assert resp.status == 401
-    # Parsing and deserializing it took about 140 ms; refusing the token alone is a few ms.
-    assert min(timings) < 0.05, timings
+    # Reading, parsing and deserializing it took 0.3-0.7 s here; refusing the token alone, a few ms.
+    assert min(timings) < 0.1, timings
     await settle(teams_client)
     assert fake.calls == []
 
