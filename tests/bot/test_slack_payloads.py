@@ -12,6 +12,7 @@ import pytest
 from bot.app import BACKGROUND
 from tests.bot.test_slack_escalations import VALUES, open_modal
 from tests.bot.test_slack_http import post_signed, texts_of
+from tests.cards.validate import assert_valid_blocks
 from tests.fakes.signing import event_body, interaction_body, submission
 from tests.payloads import load
 
@@ -133,3 +134,16 @@ async def test_an_unexpected_event_still_warns(slack_client, caplog):
                              content_type="application/json")
     assert resp.status == 200
     assert "Unhandled request" in caplog.text
+
+
+async def test_a_button_this_version_does_not_know_gets_the_help_card_for_the_presser_only(slack_client, fake_slack):
+    payload = _lang_button(fake_slack)
+    payload["team"] = {"id": "T0DEMO"}
+    payload["actions"][0].update({"action_id": "ob:long.gone:0", "value": json.dumps({"a": "long.gone", "d": {}})})
+    resp = await post_signed(slack_client, interaction_body(payload))
+    assert resp.status == 200
+    [call] = await fake_slack.wait_for("response_url")
+    assert call.args["replace_original"] is False and call.args["response_type"] == "ephemeral"
+    assert_valid_blocks(call.args["blocks"])
+    shown = texts_of(call.args["blocks"])
+    assert "older version" in shown and "/equinix team" in shown
