@@ -11,14 +11,12 @@ from typing import Any
 
 import pytest
 
-from bot.app import EXTRAS
 from bot.settings import Settings, SettingsError
 from tests.bot.test_slack_escalations import VALUES, open_modal
 from tests.bot.test_slack_http import post_signed
 from tests.fakes.botframework import (
     ONBOARDING_CHANNEL,
     TENANT_ID,
-    UNLINKED_CHANNEL,
     card_action,
     channel_message,
     new_key,
