@@ -118,6 +118,7 @@ def make_targets(env: Env) -> list[Target]:
         **common, "HOST": "127.0.0.1", "BOT_CONFIG_DIR": str(env.config_dir), "PUBLIC_URL": "https://bot.example.com",
         # The limiter runs on every turn (its store calls are part of the cost) but never trips.
         "RATE_LIMIT_PER_USER": "1000000000", "RATE_LIMIT_PER_CONVERSATION": "1000000000",
+        "RATE_LIMIT_ESCALATIONS": "0",
         # The Bot Connector token comes from the fake, not Azure AD.
         "BOTFRAMEWORK_TOKEN_URL": f"{env.fakes_base}/aad/botframework.com/oauth2/v2.0/token",
     }

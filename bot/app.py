@@ -117,7 +117,7 @@ def create_app(
             command=settings.slack_command,
             strict_texts=strict_texts,
             wake_outbox=wake.set,
-            limits=Limits(settings.rate_limit_per_user, settings.rate_limit_per_conversation),
+            limits=Limits(settings.rate_limit_per_user, settings.rate_limit_per_conversation, settings.rate_limit_escalations),
             platforms=frozenset(p for p, on in (("slack", settings.slack_enabled), ("teams", settings.teams_enabled)) if on),
         )
         app[STORE] = the_store

@@ -181,7 +181,8 @@ class Deliverer:
         if not raw:
             raise DeliveryError("no Teams conversation reference stored for this conversation", permanent=True)
         ref = json.loads(raw)
-        return replace(target, service_url=str(ref.get("service_url", "")), tenant=target.tenant or str(ref.get("tenant", "")))
+        # The keys ``bot.teams.reference_of`` writes.
+        return replace(target, service_url=str(ref.get("service_url", "")), tenant=target.tenant or str(ref.get("tenant_id", "")))
 
     async def sweep(self) -> None:
         """Queue notifications a crash or a store blip left unqueued (write-ahead marks)."""

@@ -83,10 +83,12 @@ class Settings:
     microsoft_app_tenant_id: str = ""
     botframework_openid_metadata_url: str = ""
     botframework_token_url: str = ""
+    microsoft_allowed_tenants: tuple[str, ...] = ()
     teams_dev_no_auth: bool = False
     max_body_bytes: int = 1024 * 1024
     rate_limit_per_user: int = 30
     rate_limit_per_conversation: int = 120
+    rate_limit_escalations: int = 5
     extras: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -97,6 +99,9 @@ class Settings:
         app_type = env.get("MICROSOFT_APP_TYPE", "").strip() or "MultiTenant"
         if app_type not in _APP_TYPES:
             raise SettingsError(f"MICROSOFT_APP_TYPE must be one of {', '.join(_APP_TYPES)}, got {app_type!r}")
+        tenant_id = env.get("MICROSOFT_APP_TENANT_ID", "").strip()
+        if app_type == "SingleTenant" and env.get("MICROSOFT_APP_ID", "").strip() and not tenant_id:
+            raise SettingsError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID (the only tenant it answers)")
         port = _int(env, "PORT", 3978)
         public_url = env.get("PUBLIC_URL", "").strip().rstrip("/") or f"http://localhost:{port}"
         api_url = env.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
@@ -119,17 +124,27 @@ class Settings:
             microsoft_app_id=env.get("MICROSOFT_APP_ID", "").strip(),
             microsoft_app_password=Secret(env.get("MICROSOFT_APP_PASSWORD", "").strip()),
             microsoft_app_type=app_type,
-            microsoft_app_tenant_id=env.get("MICROSOFT_APP_TENANT_ID", "").strip(),
+            microsoft_app_tenant_id=tenant_id,
+            microsoft_allowed_tenants=tuple(t.strip().lower() for t in env.get("MICROSOFT_ALLOWED_TENANTS", "").split(",") if t.strip()),
             botframework_openid_metadata_url=env.get("BOTFRAMEWORK_OPENID_METADATA_URL", "").strip(),
             botframework_token_url=env.get("BOTFRAMEWORK_TOKEN_URL", "").strip(),
             teams_dev_no_auth=env.get("TEAMS_DEV_NO_AUTH", "").strip() in ("1", "true", "yes"),
             rate_limit_per_user=_int(env, "RATE_LIMIT_PER_USER", 30),
             rate_limit_per_conversation=_int(env, "RATE_LIMIT_PER_CONVERSATION", 120),
+            rate_limit_escalations=_int(env, "RATE_LIMIT_ESCALATIONS", 5),
         )
 
     @property
     def slack_enabled(self) -> bool:
         return bool(self.slack_signing_secret and self.slack_bot_token)
+
+    @property
+    def teams_tenants(self) -> frozenset[str]:
+        """The tenants whose Teams activities are answered; empty: any tenant. A
+        single-tenant app answers its own tenant only, whatever the allow-list says."""
+        if self.microsoft_app_type == "SingleTenant" and self.microsoft_app_tenant_id:
+            return frozenset({self.microsoft_app_tenant_id.lower()})
+        return frozenset(self.microsoft_allowed_tenants)
 
     @property
     def teams_enabled(self) -> bool:

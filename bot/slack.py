@@ -71,6 +71,25 @@ _PERMANENT_ERRORS = frozenset(
 )
 
 
+_USER_TEXT_SUBTYPES = frozenset({"", "file_share", "thread_broadcast"})
+"""Message subtypes that carry what a person wrote (a file with a message, a thread reply
+also sent to the conversation); edits, deletions and bot messages are not for us."""
+_IGNORED_EVENTS = ("member_joined_channel", "app_uninstalled", "tokens_revoked")
+"""Events Slack sends this app (``app_uninstalled`` and ``tokens_revoked`` go to every app
+with events on) that need no answer: listened to, so bolt's "Unhandled request" warning
+is left for what is really unexpected."""
+
+
+def user_team(body: dict[str, Any]) -> str:
+    """The workspace of the person behind an interactive payload, read the same way for
+    every kind: ``team.id``, else (an org-wide install sends ``team: null``) the user's own
+    ``team_id``, else the payload's ``team_id``. The user's language is kept under it."""
+    team = body.get("team")
+    user = body.get("user")
+    found = (team.get("id") if isinstance(team, dict) else None) or (user.get("team_id") if isinstance(user, dict) else None)
+    return str(found or body.get("team_id") or "")
+
+
 def conversation_kind(channel: str, channel_type: str | None = None) -> ConversationKind:
     if channel_type == "im" or channel.startswith("D"):
         return ConversationKind.DIRECT
@@ -130,6 +149,18 @@ class _SlashCommand(AsyncMiddleware):
         body = req.body
         if body.get("command") == self.command and "type" not in body:
             return await self.answer(body)
+        return await next()
+
+
+class _RateLimitedNotice(AsyncMiddleware):
+    """``app_rate_limited``: Slack says it is dropping this app's events for a while. It
+    is no event callback, so no listener can take it; it is acknowledged and logged."""
+
+    async def async_process(self, *, req: AsyncBoltRequest, resp: BoltResponse,
+                            next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse | None:  # noqa: A002
+        if req.body.get("type") == "app_rate_limited":
+            log.warning("Slack is rate limiting this app's events (minute %s)", req.body.get("minute_rate_limited"))
+            return BoltResponse(status=200, body="")
         return await next()
 
 
@@ -273,10 +304,12 @@ class SlackAdapter:
         # middleware verified the signature and authorized the request (see
         # ``_SlashCommand``); everything else goes to listeners.
         self.app.use(_SlashCommand(command, self._on_command))
+        self.app.use(_RateLimitedNotice())
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.event("app_home_opened")(self._on_home)
-        self.app.event("member_joined_channel")(self._on_ignored_event)
+        for ignored in _IGNORED_EVENTS:
+            self.app.event(ignored)(self._on_ignored_event)
         self.app.action(re.compile(".*"))(self._on_action)
         self.app.view_submission(_OUR_CALLBACK)(self._on_view_submission)
         self.app.view_closed(_OUR_CALLBACK)(self._on_view_closed)
@@ -367,8 +400,11 @@ class SlackAdapter:
 
     async def _on_message(self, args: AsyncArgs) -> None:
         event = args.event or {}
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return  # channel chatter, edits and bot messages are not for us
+        if event.get("channel_type") != "im" or str(event.get("subtype") or "") not in _USER_TEXT_SUBTYPES:
+            return  # channel chatter, edits, deletions and bot messages are not for us
+        own = self._auth.bot_user_id if self._auth is not None else None
+        if event.get("bot_id") or not event.get("user") or (own and event.get("user") == own):
+            return
         await self._on_text_event(args, TurnKind.MESSAGE)
 
     async def _on_text_event(self, args: AsyncArgs, kind: TurnKind) -> None:
@@ -419,7 +455,7 @@ class SlackAdapter:
             action, data = blockkit.parse_action(first.get("action_id"), first.get("value"))
         except ValueError:
             action, data = "", {}  # answered as a stale button
-        team = str((body.get("team") or {}).get("id", "") or body.get("user", {}).get("team_id", ""))
+        team = user_team(body)
         user = str((body.get("user") or {}).get("id", ""))
         container = body.get("container") or {}
         channel = str((body.get("channel") or {}).get("id", "") or container.get("channel_id", ""))
@@ -464,7 +500,7 @@ class SlackAdapter:
             await args.ack()
             return
         where_raw = data.pop(_WHERE_KEY, "")
-        team = str((body.get("team") or {}).get("id", ""))
+        team = user_team(body)
         user = str((body.get("user") or {}).get("id", ""))
         where = _where_from(where_raw, team, user)
         turn = Turn(
@@ -492,7 +528,7 @@ class SlackAdapter:
     async def _on_shortcut(self, args: AsyncArgs) -> None:
         await args.ack()
         body = args.body
-        team = str((body.get("team") or {}).get("id", ""))
+        team = user_team(body)
         user = str((body.get("user") or {}).get("id", ""))
         channel = str((body.get("channel") or {}).get("id", ""))
         message = body.get("message") or {}

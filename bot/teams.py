@@ -18,10 +18,13 @@ for correctness and speed, not features:
   app id), then the SDK's ``serviceurl`` claim check. Only its key source differs: the
   stock ``_OpenIdMetadata`` fetches the OpenID configuration and JWKS with blocking
   ``requests`` on the event loop, keeps them in a process-wide cache, and raises
-  IndexError on an unknown key id (a 500). ``SigningKeys`` fetches both with aiohttp
-  from ``BOTFRAMEWORK_OPENID_METADATA_URL``, parses each key once, refreshes daily and on
-  an unknown key id at most once a minute. Every failure becomes a PermissionError, which
-  ``CloudAdapter.process`` turns into 401.
+  IndexError on an unknown key id (a 500). ``SigningKeys`` (``bot.teams_keys``) fetches
+  both with aiohttp from ``BOTFRAMEWORK_OPENID_METADATA_URL``, one fetch at a time, parses
+  each key once, refreshes daily and on an unknown key id at most once a minute. Every
+  failure becomes a PermissionError, which ``CloudAdapter.process`` turns into 401.
+  ``TeamsAdapter.handle`` runs the same check on the Authorization header before it reads
+  the body (an unauthenticated request costs no parsing), then ``bot.teams_gate`` refuses
+  other channels and tenants.
 * **Outbound** (``ConnectorPool``): the stock factory builds an msrest ``ConnectorClient``
   per turn (about 5-10 ms of CPU each) whose ``MicrosoftAppCredentials`` gets tokens from
   msal synchronously, on the loop. ``ConnectorPool`` keeps one small aiohttp-based
@@ -39,13 +42,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import html
 import json
 import logging
-import re
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, Coroutine, Mapping, Sequence
+from typing import Any, Callable, Coroutine, Mapping
 from urllib.parse import quote
 
 import aiohttp
@@ -73,7 +73,6 @@ from botframework.connector.auth import (
     SimpleCredentialProvider,
     VerifyOptions,
 )
-from jwt.algorithms import RSAAlgorithm
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 from yarl import URL
@@ -81,6 +80,19 @@ from yarl import URL
 from bot.background import Background
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.teams_activity import (
+    bot_mentions,
+    conversation_id,
+    conversation_kind,
+    is_mentioned,
+    locale_of,
+    strip_mentions,
+    tenant_of,
+    user_of,
+    where_of,
+)
+from bot.teams_gate import TEAMS_CHANNEL, refusal
+from bot.teams_keys import AuthFailed, SigningKeys
 from cards import teams as adaptive
 from cards.model import Card, Text
 from cards.text import plain
@@ -91,7 +103,6 @@ from handlers.turn import (
     FormErrors,
     NoReply,
     OpenForm,
-    Platform,
     Reply,
     Response,
     Turn,
@@ -120,119 +131,15 @@ FORM_TTL = 24 * 3600.0
 DEDUPE_TTL = 3600.0
 WELCOME_TTL = 600.0
 _CLOCK_SKEW = 5 * 60  # the SDK's tolerance for exp/nbf
-_KEYS_MAX_AGE = 24 * 3600.0
-_KEYS_MIN_REFRESH = 60.0
-_KEYS_RETRY_WITHOUT_KEYS = 10.0  # nothing to validate with: try sooner, but never per request
 _TOKEN_FAILURE_PAUSE = 5.0
 _TOKEN_MARGIN = 300.0
 _HTTP_TIMEOUT = aiohttp.ClientTimeout(total=10)
 _MAX_CONNECTORS = 256
 _MAX_CACHED_REFS = 10_000
 
-_AT_TAG = re.compile(r"<at\b[^>]*>(.*?)</at\s*>", re.IGNORECASE | re.DOTALL)
-_LEADING_AT = re.compile(r"^\s*<at\b[^>]*>.*?</at\s*>", re.IGNORECASE | re.DOTALL)
-_MESSAGE_ID = re.compile(r";messageid=.*$", re.IGNORECASE)
-_KINDS = {"personal": ConversationKind.DIRECT, "groupchat": ConversationKind.GROUP, "channel": ConversationKind.CHANNEL}
 
 
 # ============================================================================ auth in
-
-
-class AuthFailed(PermissionError):
-    """A request the Bot Framework did not sign for us. ``reason`` is safe to log (never the token)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class SigningKey:
-    """What ``JwtTokenExtractor`` reads from its metadata: a public key and its endorsements."""
-
-    public_key: Any
-    endorsements: tuple[str, ...]
-
-
-class SigningKeys:
-    """The Bot Framework's token signing keys, fetched with aiohttp and parsed once.
-
-    Replaces the SDK's ``_OpenIdMetadata`` (blocking ``requests`` on the event loop, a
-    process-wide cache, IndexError on an unknown key id). Keys are refreshed when older
-    than a day, and when a token names a key we do not know, at most once a minute so a
-    flood of forged key ids cannot turn into a flood of fetches. A failed fetch keeps the
-    keys we have.
-    """
-
-    def __init__(self, session: aiohttp.ClientSession, metadata_url: str, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.session = session
-        self.metadata_url = metadata_url
-        self.clock = clock
-        self._keys: dict[str, SigningKey] = {}
-        self._fetched_at: float | None = None
-        self._attempted_at: float | None = None
-        self._lock = asyncio.Lock()
-
-    async def get(self, key_id: str | None) -> SigningKey:
-        if not key_id:
-            raise AuthFailed("token has no key id")
-        if self._stale() and self._may_fetch():
-            await self._refresh()
-        key = self._keys.get(key_id)
-        if key is None and self._may_fetch():
-            await self._refresh()
-            key = self._keys.get(key_id)
-        if key is None:
-            raise AuthFailed("unknown signing key id" if self._keys else "no signing keys available")
-        return key
-
-    def _stale(self) -> bool:
-        return self._fetched_at is None or self.clock() - self._fetched_at > _KEYS_MAX_AGE
-
-    def _may_fetch(self) -> bool:
-        """At most one fetch a minute (every 10 s while we have no key at all), whatever
-        the tokens claim: the rate of requests never sets the rate of fetches."""
-        if self._attempted_at is None:
-            return True
-        pause = _KEYS_MIN_REFRESH if self._keys else _KEYS_RETRY_WITHOUT_KEYS
-        return self.clock() - self._attempted_at >= pause
-
-    async def _refresh(self) -> None:
-        started = self.clock()
-        async with self._lock:
-            if self._attempted_at is not None and self._attempted_at >= started:
-                return  # someone refreshed while we waited
-            self._attempted_at = self.clock()
-            try:
-                keys = await self._fetch()
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError, KeyError, TypeError) as exc:
-                log.warning("fetching Bot Framework signing keys failed (%s); keeping %d known keys", type(exc).__name__, len(self._keys))
-                return
-            self._keys = keys
-            self._fetched_at = self.clock()
-
-    async def _fetch(self) -> dict[str, SigningKey]:
-        metadata = await self._get_json(self.metadata_url)
-        jwks = await self._get_json(str(metadata["jwks_uri"]))
-        keys: dict[str, SigningKey] = {}
-        for jwk in jwks["keys"]:
-            kid = jwk.get("kid") if isinstance(jwk, dict) else None
-            if not kid or jwk.get("kty") != "RSA":
-                continue
-            try:
-                public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
-            except (jwt.InvalidKeyError, ValueError, KeyError, TypeError):
-                log.warning("skipping an unreadable signing key in the JWKS")
-                continue
-            keys[str(kid)] = SigningKey(public_key, tuple(str(e) for e in jwk.get("endorsements") or ()))
-        if not keys:
-            raise ValueError("the JWKS has no usable RSA key")
-        return keys
-
-    async def _get_json(self, url: str) -> Any:
-        async with self.session.get(url, timeout=_HTTP_TIMEOUT) as resp:
-            resp.raise_for_status()
-            return await resp.json(content_type=None)
 
 
 class _KeyedTokenExtractor(JwtTokenExtractor):
@@ -565,87 +472,6 @@ class ConnectorPool(ConnectorFactory):
 # ======================================================================== activities
 
 
-def conversation_id(activity: Activity) -> str:
-    """The conversation without the thread suffix Teams adds to channel messages."""
-    raw = activity.conversation.id if activity.conversation is not None else ""
-    return _MESSAGE_ID.sub("", raw or "")
-
-
-def conversation_kind(activity: Activity) -> ConversationKind:
-    conversation = activity.conversation
-    kind = _KINDS.get(str(getattr(conversation, "conversation_type", "") or "").lower())
-    if kind is not None:
-        return kind
-    return ConversationKind.GROUP if getattr(conversation, "is_group", False) else ConversationKind.DIRECT
-
-
-def tenant_of(activity: Activity) -> str:
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
-    return str(tenant.get("id") or getattr(activity.conversation, "tenant_id", "") or "")
-
-
-def where_of(activity: Activity) -> Where:
-    return Where(Platform.TEAMS, tenant_of(activity), conversation_id(activity), conversation_kind(activity))
-
-
-def user_of(activity: Activity) -> tuple[str, str]:
-    sender = activity.from_property
-    if sender is None:
-        return "", ""
-    return str(sender.aad_object_id or sender.id or ""), str(sender.name or "")
-
-
-def _entities(activity: Activity, kind: str) -> list[dict[str, Any]]:
-    out = []
-    for entity in activity.entities or ():
-        if str(getattr(entity, "type", "") or "").lower() == kind:
-            out.append(dict(getattr(entity, "additional_properties", None) or {}))
-    return out
-
-
-def locale_of(activity: Activity) -> str | None:
-    if activity.locale:
-        return str(activity.locale)
-    for info in _entities(activity, "clientinfo"):
-        if info.get("locale"):
-            return str(info["locale"])
-    return None
-
-
-def bot_mentions(activity: Activity) -> list[str]:
-    """The texts (``<at>Name</at>``) with which this message mentions the bot."""
-    bot_id = activity.recipient.id if activity.recipient is not None else None
-    texts = []
-    for mention in _entities(activity, "mention"):
-        mentioned = mention.get("mentioned") if isinstance(mention.get("mentioned"), dict) else {}
-        if bot_id and mentioned.get("id") == bot_id:
-            texts.append(str(mention.get("text") or f"<at>{mentioned.get('name', '')}</at>"))
-    return texts
-
-
-def strip_mentions(text: str, mentions: Sequence[str]) -> str:
-    """Text without the bot's mention: the entities' texts are removed in any casing,
-    leading ``<at>`` tags left over (a renamed bot, missing entities) too, and other
-    people's mentions keep their name without the tags."""
-    for mention in mentions:
-        if mention:
-            text = re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE)
-    while True:
-        stripped = _LEADING_AT.sub(" ", text, count=1)
-        if stripped == text:
-            break
-        text = stripped
-    text = _AT_TAG.sub(r"\1", text)
-    return " ".join(html.unescape(text).split())
-
-
-def _is_mentioned(activity: Activity, mentions: Sequence[str]) -> bool:
-    if mentions:
-        return True
-    return not _entities(activity, "mention") and bool(_LEADING_AT.match(activity.text or ""))
-
-
 def _addressable(activity: Activity) -> bool:
     """Whether a reply has somewhere to go: a conversation and a service URL."""
     return bool(conversation_id(activity) and activity.service_url)
@@ -758,6 +584,12 @@ class InvokeAnswer(Model):
 
 def card_response(card: dict[str, Any]) -> InvokeResponse:
     return InvokeResponse(status=200, body=InvokeAnswer(status_code=200, type=CARD_CONTENT_TYPE, value=card))
+
+
+def keep_card_response() -> InvokeResponse:
+    """Processed, no new card: the card on screen stays as it is (Universal Actions'
+    response format: only ``application/vnd.microsoft.card.adaptive`` replaces it)."""
+    return message_response("")
 
 
 def message_response(text: str) -> InvokeResponse:
@@ -973,7 +805,7 @@ class TeamsBot(ActivityHandler):
         mentions = bot_mentions(activity)
         if where.kind is ConversationKind.DIRECT:
             kind = TurnKind.MESSAGE
-        elif _is_mentioned(activity, mentions):
+        elif is_mentioned(activity, mentions):
             kind = TurnKind.MENTION
         else:
             return None  # channel chatter the bot was not asked about
@@ -1017,6 +849,12 @@ class TeamsBot(ActivityHandler):
             verb, data = adaptive.parse_invoke_value(activity.value)
         except ValueError as exc:
             return _bad_invoke(str(exc))
+        if activity.value.get("trigger") == "automatic":
+            # Teams refreshing a card as it is shown. None of this bot's cards asks for a
+            # refresh, so the card is an old one or not ours: running its verb would act
+            # without anyone pressing anything. Success without a card keeps the card as
+            # it is (only a card response replaces it), and the empty message shows nothing.
+            return keep_card_response()
         turn = self._action_turn(activity, verb, data, f"teams:invoke:{activity.id or ''}")
         outcome = await self._run(turn)
         return await self._answer_invoke(turn_context, turn, outcome.response)
@@ -1190,15 +1028,25 @@ class TeamsAdapter:
             log.info("Teams: Bot Framework tokens verified with keys from %s (%s)", self.metadata_url, self.settings.microsoft_app_type)
         else:
             log.warning("Teams: TEAMS_DEV_NO_AUTH=1 and no MICROSOFT_APP_ID: accepting UNAUTHENTICATED requests (Emulator only)")
+        tenants = self.settings.teams_tenants
+        log.info("Teams: answering %s", f"tenant(s) {', '.join(sorted(tenants))} only" if tenants else "any tenant")
 
     async def close(self) -> None:
         """Nothing to release: the HTTP session belongs to the app."""
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        if self.auth_enabled and not request.headers.get("Authorization", "").startswith("Bearer "):
-            # No credentials at all: refuse before looking at the body, whatever it holds.
-            self.metrics.rejected.labels("teams", "auth").inc()
-            return web.json_response({"error": "unauthorized"}, status=401)
+        if self.auth_enabled:
+            auth = request.headers.get("Authorization", "")
+            if not auth.startswith("Bearer "):
+                return self._unauthorized()  # no credentials at all
+            try:
+                # Signature, issuer, audience, expiry and the key's endorsement for Teams,
+                # before a byte of the body is read: an unauthenticated request costs one
+                # token check, never a parse. ``CloudAdapter.process`` checks the same
+                # token again (answered from the cache) with the activity's serviceUrl.
+                await self.authentication.identity(auth, TEAMS_CHANNEL, None)
+            except AuthFailed:
+                return self._unauthorized()
         if request.content_type != "application/json":
             return self._refuse(415, "format", "expected an application/json Bot Framework activity")
         try:
@@ -1207,11 +1055,14 @@ class TeamsAdapter:
             return self._refuse(400, "format", "body is not JSON")
         if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
             return self._refuse(400, "format", "body is not a Bot Framework activity")
+        refused = refusal(body, emulator_allowed=not self.auth_enabled, tenants=self.settings.teams_tenants)
+        if refused is not None:
+            log.info("refused a Teams activity: %s", refused[1])
+            return self._refuse(403, *refused)
         try:
             response = await self.cloud.process(request, self.bot)
         except web.HTTPUnauthorized:
-            self.metrics.rejected.labels("teams", "auth").inc()
-            return web.json_response({"error": "unauthorized"}, status=401)
+            return self._unauthorized()
         except web.HTTPException as exc:
             return self._refuse(exc.status if exc.status < 500 else 400, "format", exc.reason)
         except DeserializationError:
@@ -1223,6 +1074,10 @@ class TeamsAdapter:
         if response is None or response.status == 201:
             return web.Response(status=200)
         return response
+
+    def _unauthorized(self) -> web.Response:
+        self.metrics.rejected.labels("teams", "auth").inc()
+        return web.json_response({"error": "unauthorized"}, status=401)
 
     def _refuse(self, status: int, reason: str, message: str) -> web.Response:
         self.metrics.rejected.labels("teams", reason).inc()

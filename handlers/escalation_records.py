@@ -24,6 +24,7 @@ NOTIFY_INDEX = "esc:notify"    # escalations whose latest events may not be queu
 NOTIFY_GRACE = 10.0            # seconds the normal path has to queue them before the sweep does
 CATEGORIES = ("portal", "gsd", "billing", "shipping", "site_access", "smart_hands", "commercial", "technical", "other")
 URGENCIES = ("normal", "urgent")
+IDEM_TTL = 7 * 24 * 3600.0     # how long a request's key finds its escalation again
 
 
 def account_index(account_id: str) -> str:
@@ -111,17 +112,43 @@ class Escalations:
         raws = await self.store.get_many([_key(i) for i in ids])
         return [Escalation.loads(raw) for raw in raws if raw]
 
-    async def create(self, draft: Escalation, idempotency_key: str, remind_at: float) -> tuple[Escalation, bool]:
-        """Store a new escalation once per ``idempotency_key``.
+    @staticmethod
+    def _idem_keys(idempotency_key: str, content_key: str, content_ttl: float) -> list[tuple[str, float]]:
+        keys = [(f"idem:esc:{idempotency_key}", IDEM_TTL)] if idempotency_key else []
+        if content_key:
+            keys.append((f"idem:esc:form:{content_key}", content_ttl))
+        return keys
 
-        Returns the escalation and whether this call created it. A retried Slack request,
-        a double-clicked submit or a second replica receiving the same event all carry
-        the same key and get the first call's escalation back.
+    async def find(self, idempotency_key: str, content_key: str = "") -> Escalation | None:
+        """The escalation an earlier request with either key created, if any."""
+        for idem, _ in self._idem_keys(idempotency_key, content_key, 0.0):
+            value = await self.store.get(idem)
+            if value and value != "pending":
+                esc = await self.get(value)
+                if esc is not None:
+                    return esc
+        return None
+
+    async def create(self, draft: Escalation, idempotency_key: str, remind_at: float, *,
+                     content_key: str = "", content_ttl: float = 600.0) -> tuple[Escalation, bool]:
+        """Store a new escalation once per ``idempotency_key`` and once per ``content_key``.
+
+        Returns the escalation and whether this call created it. A retried Slack request
+        or a second replica receiving the same event carry the same request key; the same
+        form sent twice (Send pressed twice: two requests, two ids) carries the same
+        content key for ``content_ttl`` seconds. Either way the first call's escalation
+        comes back.
         """
-        idem = f"idem:esc:{idempotency_key}" if idempotency_key else ""
-        if idem and not await self.store.add(idem, "pending", ttl=7 * 24 * 3600):
+        keys = self._idem_keys(idempotency_key, content_key, content_ttl)
+        claimed: list[tuple[str, float]] = []
+        for idem, ttl in keys:
+            if await self.store.add(idem, "pending", ttl=ttl):
+                claimed.append((idem, ttl))
+                continue
             existing = await self._wait_for(idem)
             if existing is not None:
+                for other, other_ttl in claimed:
+                    await self.store.set(other, existing.id, ttl=other_ttl)
                 return existing, False
         number = await self.store.incr("seq:esc")
         esc = replace(draft, id=f"ESC-{number:06d}")
@@ -133,8 +160,8 @@ class Escalations:
         await self.store.index_put(OPEN_INDEX, esc.id, score)
         await self.store.index_put(account_index(esc.account), esc.id, score)
         await self.store.index_put(REMIND_INDEX, esc.id, remind_at)
-        if idem:
-            await self.store.set(idem, esc.id, ttl=7 * 24 * 3600)
+        for idem, ttl in keys:
+            await self.store.set(idem, esc.id, ttl=ttl)
         return esc, True
 
     async def mark_unnotified(self, esc_id: str, check_at: float) -> None:

@@ -10,6 +10,7 @@ the bot blips.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import replace
 from typing import Callable
@@ -33,6 +34,7 @@ from handlers.escalation_records import (
 )
 from handlers.escalation_records import NOTIFY_GRACE, NOTIFY_INDEX, OPEN_INDEX
 from handlers.i18n import Translator
+from handlers.limits import ESCALATION_WINDOW, escalation_counter
 from handlers.outbox import Outbox, OutboxItem
 from handlers.ports import StoreUnavailable, Target
 from handlers.router import Route, Router
@@ -49,6 +51,7 @@ SHOW = "esc.show"
 
 _ID = re.compile(r"\bESC-?(\d{1,9})\b", re.IGNORECASE)
 _LIMITS = {"subject": (3, 150), "description": (10, 3000)}
+SAME_FORM_SECONDS = 600.0  # the same form sent again within this time is the same escalation
 
 
 class Refused(Exception):
@@ -206,14 +209,45 @@ async def submit(turn: Turn, ctx: Context) -> Response:
         history=(Event(_iso(now), who, "created"),),
     )
     records = Escalations(ctx.store)
+    content = same_form_key(turn, values, draft.link)
     try:
-        esc, _ = await records.create(draft, turn.dedupe_key, now.timestamp() + remind_after(ctx.catalog, values["urgency"]))
+        earlier = await records.find(turn.dedupe_key, content)
+        if earlier is None:
+            refused = await _over_escalation_limit(turn, ctx)
+            if refused is not None:
+                return FormErrors({"description": refused})
+        esc, _ = await records.create(draft, turn.dedupe_key, now.timestamp() + remind_after(ctx.catalog, values["urgency"]),
+                                      content_key=content, content_ttl=SAME_FORM_SECONDS)
         esc = await queue_notifications(ctx.services, esc)
     except StoreUnavailable:
         # Keep the form open: sending it again reuses the same idempotency key, so a
         # record that was written after all is found, not created twice.
         return FormErrors({"description": ctx.t("error.store_down")})
     return Reply(card=confirmation_card(ctx, esc))
+
+
+def same_form_key(turn: Turn, values: dict[str, str], link: str) -> str:
+    """The same form sent twice by the same person from the same conversation: one key,
+    whatever request carried it (pressing Send twice on Teams makes two invokes with two
+    ids). Spacing and case in the texts do not make a form different."""
+    def norm(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    parts = (turn.platform.value, turn.where.tenant, turn.where.conversation, turn.user_id,
+             norm(values["subject"]), values["category"], values["urgency"], norm(values["description"]), norm(link))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+async def _over_escalation_limit(turn: Turn, ctx: Context) -> str | None:
+    """The polite refusal when this user already sent the most escalations a ten-minute
+    window allows (a script or a stuck client); None when this one may go."""
+    counter = escalation_counter(turn, ctx.services.limits, ctx.now().timestamp())
+    if counter is None:
+        return None
+    key, allowed = counter
+    if await ctx.store.incr(key, ttl=2 * ESCALATION_WINDOW) <= allowed:
+        return None
+    return ctx.t("esc.error.too_many", n=allowed, minutes=ESCALATION_WINDOW // 60)
 
 
 def confirmation_card(ctx: Context, esc: Escalation) -> Card:
@@ -243,18 +277,23 @@ async def status(turn: Turn, ctx: Context) -> Response:
         if esc is None or not _may_see(ctx, esc):
             return Reply(text=t("esc.status.not_found", id=wanted.group(0).upper()), private=True)
         return Reply(card=detail_card(ctx, esc), private=ctx.account is None)
+    # A member of the onboarding team, outside a customer's conversation (their team's
+    # channel, a personal chat), follows every account's open requests; in a customer's
+    # conversation everyone sees that customer's requests, and only those.
     if ctx.account is not None:
         items = await records.for_account(ctx.account.id, limit=10)
         title = t("esc.status.title", account=ctx.account.name)
+        none = t("esc.status.none", escalate=ctx.cmd("escalate"))
     elif ctx.member is not None:
         items = await records.open(limit=10)
         title = t("esc.status.title_team")
+        none = t("esc.status.none_team")
     else:
         from handlers.router import not_linked
 
         return not_linked(ctx)
     if not items:
-        return Reply(text=t("esc.status.none", escalate=ctx.cmd("escalate")), private=ctx.account is None)
+        return Reply(text=none, private=ctx.account is None)
     blocks = []
     for esc in items:
         blocks.append(Text(t("esc.status.line", id=esc.id, subject=esc.subject, state=_state(t, esc),

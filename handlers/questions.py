@@ -26,7 +26,7 @@ from handlers import buttons
 from handlers.catalog import DESKS, ROLES, Route as Topic
 from handlers.context import Context
 from handlers.matching import Index, IndexCache, Match, match
-from handlers.router import Route, Router
+from handlers.router import Route, Router, stale_button
 from handlers.status_line import access_sentence
 from handlers.team import contact_for
 from handlers.turn import Reply, Response, Turn, TurnKind
@@ -263,7 +263,7 @@ def register(router: Router) -> None:
     async def show_route(turn: Turn, ctx: Context) -> Response:
         topic = ctx.catalog.routing.route(turn.data.get("route", ""))
         if topic is None:
-            return Reply(text=ctx.t("error.stale_button"), private=True)
+            return stale_button(ctx)
         decision = decide(topic, ctx, urgent=turn.data.get("urgent") == "1")
         return Reply(card=answer_card(ctx, decision), replace=turn.kind is TurnKind.ACTION)
 

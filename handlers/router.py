@@ -9,9 +9,10 @@ and turns failures into clear answers instead of silence.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Awaitable, Callable
 
+from cards.model import Text
 from handlers.accounts import account_for, lang_key, language_for, link_key
 from handlers.catalog import Catalog
 from handlers.context import Context, Services
@@ -182,9 +183,20 @@ def not_linked(ctx: Context) -> Reply:
     )
 
 
+def stale_button(ctx: Context) -> Reply:
+    """A button this version does not know (an old card): the help card itself, headed by
+    a line saying why, in place of the old card where the platform can replace it. The
+    sentence promises what can be done now, so what can be done must follow it."""
+    from handlers.help import help_card  # handlers.help registers itself on a Router
+
+    card = ctx.cached("help", help_card)
+    blocks = (Text(ctx.t("error.stale_button")), *card.blocks)
+    return Reply(card=replace(card, blocks=blocks), replace=True, private=True)
+
+
 def _unknown(turn: Turn, ctx: Context) -> Reply:
     if turn.kind is TurnKind.ACTION:
-        return Reply(text=ctx.t("error.stale_button"), private=True)
+        return stale_button(ctx)
     if turn.kind is TurnKind.SUBMIT:
         return Reply(text=ctx.t("error.stale_form"), private=True)
     return Reply(text=ctx.t("error.unknown", help=ctx.cmd("help")), private=True)

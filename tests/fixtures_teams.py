@@ -107,6 +107,33 @@ async def teams_noauth_client(botframework: FakeBotFramework, catalog: Catalog, 
     await client.close()
 
 
+@pytest.fixture
+async def make_teams_client(botframework: FakeBotFramework, catalog: Catalog, clock: Any) -> AsyncIterator[Any]:
+    """``await make_teams_client(**settings_overrides)``: the app as ``teams_client`` runs
+    it, with other settings (tenants, app type, limits)."""
+    clients: list[TestClient] = []
+
+    async def make(*, catalog_override: Catalog | None = None, **overrides: object) -> TestClient:
+        client = await _client(teams_settings(botframework, **overrides), catalog_override or catalog, clock, botframework)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.app[BACKGROUND].drain()
+        await client.close()
+        _validate_everything_sent(client, botframework)
+
+
+def team_on_fake(catalog: Catalog, fake: FakeBotFramework) -> Catalog:
+    """The catalog with the onboarding team's Teams channel served by the fake connector
+    (the demo config's points at Microsoft's), so team cards stay on loopback."""
+    from handlers.catalog import TeamsTarget
+
+    target = TeamsTarget(conversation_id="19:demo-onboarding@thread.tacv2", service_url=fake.service_url, tenant_id="")
+    return catalog.model_copy(update={"onboarding": catalog.onboarding.model_copy(update={"teams": target})})
+
+
 def teams_adapter(client: TestClient) -> Any:
     return client.app[EXTRAS]["teams"]
 

@@ -177,8 +177,13 @@ async def test_stale_button_is_answered(teams_client):
     resp = await post_activity(teams_client, card_action(teams_client.fake, "long.gone.verb", {"x": "1"}))
     assert resp.status == 200
     body = await resp.json()
-    assert body["type"] == "application/vnd.microsoft.activity.message"
-    assert "older version" in body["value"]
+    # The help card itself replaces the old one, headed by why; nothing else is posted.
+    assert body["statusCode"] == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
+    card = rendered(body["value"])
+    assert "older version" in card and "onboarding assistant" in card
+    assert '"verb": "team.show"' in card
+    await settle(teams_client)
+    assert teams_client.fake.calls == []
 
 
 async def test_malformed_invoke_value_is_a_400_not_a_500(teams_client):

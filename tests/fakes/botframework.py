@@ -91,6 +91,7 @@ class FakeBotFramework:
         self.issued: set[str] = set()
         self.require_token = True
         self.keys_down = False  # the OpenID endpoints answer 503
+        self.keys_gate: asyncio.Event | None = None  # when set, the OpenID metadata waits for it
         self._ids = itertools.count(1)
         self.server: TestServer | None = None
         self.changed = asyncio.Event()
@@ -190,6 +191,8 @@ class FakeBotFramework:
     # -- handlers -------------------------------------------------------------
     async def _openid(self, request: web.Request) -> web.Response:
         self.metadata_requests += 1
+        if self.keys_gate is not None:
+            await self.keys_gate.wait()
         if self.keys_down:
             return web.Response(status=503, text="down")
         return web.json_response({

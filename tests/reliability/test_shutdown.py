@@ -27,14 +27,16 @@ per queued item (that would be ~ESCALATIONS x SLOW, unbounded as the queue grows
 async def test_sigterm_finishes_inflight_requests_exits_0_and_loses_no_outbox_item(redis_server_factory, bots, fake,
                                                                                    sender):
     redis = redis_server_factory(appendonly=True)
-    bot = await bots("a", REDIS_URL=redis.url)
+    # Twenty escalations from one person: more than one user's allowance, on purpose.
+    bot = await bots("a", REDIS_URL=redis.url, RATE_LIMIT_ESCALATIONS="0")
     view = await fake.open_modal(sender, bot.url)
     await fake.delay("chat.postMessage", SLOW)
     await fake.delay("users.info", SLOW)
 
     # Escalations whose team cards (and confirmations) are now slow to post.
     for i in range(ESCALATIONS):
-        answer = await sender.interaction(bot.url, submission(view, VALUES, view_id=f"V0S{i}", hash_=f"h-s{i}"))
+        values = {**VALUES, "subject": f"{VALUES['subject']} ({i})"}  # twenty different forms, not one sent twenty times
+        answer = await sender.interaction(bot.url, submission(view, values, view_id=f"V0S{i}", hash_=f"h-s{i}"))
         assert answer.status == 200
     assert Peek(redis.url).sequence() == ESCALATIONS
     # SIGTERM during a delivery pass that has most of the team cards still to post.
