@@ -474,6 +474,8 @@ def _input_block(inp: TextInput | SelectInput) -> dict[str, Any]:
             raise ValueError(f"select {inp.id!r} needs 1..{MAX_OPTIONS} options, has {len(inp.options)}")
         options = [_option(c.value, c.label) for c in inp.options]
         element = {"type": "static_select", "action_id": inp.id, "options": options}
+        if inp.placeholder.strip():
+            element["placeholder"] = _plain_text(inp.placeholder, MAX_PLACEHOLDER)
         if inp.initial is not None:
             chosen = [o for o in options if o["value"] == inp.initial]
             if not chosen:

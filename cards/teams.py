@@ -314,15 +314,17 @@ def _input(inp: TextInput | SelectInput) -> dict[str, Any]:
             "style": "compact",
             "choices": [{"title": _one_line(c.label) or c.value, "value": c.value} for c in inp.options],
         }
+        if inp.placeholder.strip():
+            el["placeholder"] = _one_line(inp.placeholder)
         if inp.initial is not None:
             el["value"] = inp.initial
     else:
         raise ValueError(f"unknown form input {type(inp).__name__}")
     el["isRequired"] = inp.required
     if inp.required:
-        # Shown under the field when it is left empty. The model has no translated
-        # "required" sentence, so the field's own label names what is missing.
-        el["errorMessage"] = label
+        # Shown under the field when it is left empty: the input's own sentence when it
+        # has one, else its label names what is missing.
+        el["errorMessage"] = _one_line(inp.error) or label
     return el
 
 
@@ -332,8 +334,8 @@ def render_form(form: Form) -> dict[str, Any]:
     Works inline in a chat or as the card of a Teams dialog (task module). Teams
     merges the input values into the action's ``data`` beside ``form.data``, so an
     input id may not also be a data key (ValueError): the merge would lose one.
-    There is no cancel button: a dialog has its own close control, and an inline
-    form is simply left alone.
+    A form with a ``cancel_action`` gets a Cancel button after the submit one; it
+    sends no inputs, so Teams does not first insist on the required ones.
     """
     ids = [inp.id for inp in form.inputs]
     if len(set(ids)) != len(ids):
@@ -344,7 +346,13 @@ def render_form(form: Form) -> dict[str, Any]:
     body = _body(form.title, [Text(form.intro)] if form.intro.strip() else [])
     body.extend(_input(inp) for inp in form.inputs)
     submit = _execute(_one_line(form.submit_label) or _one_line(form.title), form.action, form.data, f"form {form.action!r}")
-    return _card(body, [submit], _one_line(form.title))
+    actions = [submit]
+    if form.cancel_action and _one_line(form.cancel_label):
+        cancel = _execute(_one_line(form.cancel_label), form.cancel_action, {}, f"form {form.action!r} cancel")
+        cancel["associatedInputs"] = "none"
+        cancel["fallback"]["associatedInputs"] = "none"
+        actions.append(cancel)
+    return _card(body, actions, _one_line(form.title))
 
 
 # ------------------------------------------------------------------------ parsing

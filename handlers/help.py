@@ -6,16 +6,19 @@ from cards.model import Card, Note, Text
 from handlers import buttons
 from handlers.context import Context
 from handlers.router import Route, Router
-from handlers.status_line import access_sentence
+from handlers.status_line import access_sentence, guidance, urgent_line
 from handlers.turn import Reply, Response, Turn, TurnKind
 
 
 def help_card(ctx: Context) -> Card:
     t = ctx.t
     site = ctx.catalog.site
-    blocks: list = [Text(t("help.intro", site=site.code, former=site.former_name))]
+    intro = "help.intro_open" if ctx.access_open() else "help.intro"
+    blocks: list = [Text(t(intro, site=site.code, former=site.former_name))]
     if ctx.account is not None:
         blocks.append(Text(t("help.account", account=ctx.account.name) + " " + access_sentence(ctx)))
+        # The same urgent rule as every other card: the desk once open, the guidance before.
+        blocks.append(Text(urgent_line(ctx) if ctx.access_open() else guidance(ctx)))
     else:
         blocks.append(Text(t("help.no_account")))
     blocks.append(
