@@ -23,7 +23,6 @@ Adaptive Card spec (checked with cardcheck's Teams rules):
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,6 +39,7 @@ from cards.model import (
     TextInput,
 )
 from cards.text import Span, button_rows, parse_inline, plain, split_lines
+from cards.typography import phone_label, tel_uri
 
 __all__ = (
     "render_card",
@@ -57,7 +57,6 @@ MAX_ACTIONS = 6  # Teams host config actions.maxActions, per action collection
 MAX_CARD_BYTES = 28 * 1024  # Teams rejects larger bot messages (MessageSizeTooBig)
 ROW_BUDGET_PX = 500  # a card's inner width in a Teams chat, in pixels
 
-_NOT_TEL = re.compile(r"[^\d+]")
 
 
 # --------------------------------------------------------------------------- text
@@ -127,27 +126,22 @@ def _facts(block: Fields) -> list[dict[str, Any]]:
     return [{"type": "FactSet", "facts": facts}] if facts else []
 
 
-def _tel(phone: str) -> str:
-    """A ``tel:`` URI: digits and a leading plus only, so the link dials as written."""
-    return "tel:" + _NOT_TEL.sub("", phone)
-
-
 def _contact(c: Contact) -> list[dict[str, Any]]:
-    """Name in bold, the role under it in grey, then email and phone as links and what
-    to ask them in small print: the order a reader scans a list of people in."""
+    """``**Role** — Name`` as on Slack, then email and phone as links (the phone a
+    ``tel:`` link, kept on one line) and what to ask them in small print: the order a
+    reader scans a list of people in."""
     items: list[dict[str, Any]] = []
     name, role = _one_line(c.name), _one_line(c.role)
-    if name:
-        items.append({"type": "TextBlock", "text": name, "weight": "Bolder", "wrap": True})
-    if role:
-        items.append({"type": "TextBlock", "text": role, "isSubtle": True, "wrap": True, "spacing": "None"})
+    head = f"**{role}** — {name}" if role and name else (f"**{role or name}**" if role or name else "")
+    if head:
+        items.append({"type": "TextBlock", "text": head, "wrap": True})
     reach = []
     if c.email.strip():
         email = c.email.strip()
         reach.append(f"[{email}](mailto:{email})")
     if c.phone.strip():
-        phone = c.phone.strip()
-        reach.append(f"[{phone}]({_tel(phone)})" if _NOT_TEL.sub("", phone) else phone)
+        uri, label = tel_uri(c.phone), phone_label(c.phone)
+        reach.append(f"[{label}]({uri})" if uri else label)
     if reach:
         items.append({"type": "TextBlock", "text": " · ".join(reach), "wrap": True, "spacing": "None"})
     about = _text_blocks(c.about, isSubtle=True, size="Small")

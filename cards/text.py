@@ -201,7 +201,7 @@ def _fields(items: tuple[tuple[str, str], ...]) -> list[str]:
 
 
 def _contact(c: Contact) -> list[str]:
-    head = ": ".join(x for x in (plain(c.role).strip(), plain(c.name).strip()) if x)
+    head = " — ".join(x for x in (plain(c.role).strip(), plain(c.name).strip()) if x)
     out = [head] if head else []
     reach = " · ".join(x for x in (c.email.strip(), c.phone.strip()) if x)
     if reach:

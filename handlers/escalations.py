@@ -37,7 +37,6 @@ from handlers.outbox import Outbox, OutboxItem
 from handlers.ports import StoreUnavailable, Target
 from handlers.router import Route, Router
 from handlers.status_line import urgent_line
-from handlers.team import team_card
 from handlers.turn import FormErrors, Home, OpenForm, Reply, Response, Turn, TurnKind
 
 SUBMIT = "escalation.submit"
@@ -461,7 +460,8 @@ async def show(turn: Turn, ctx: Context) -> Response:
 
 
 async def home(turn: Turn, ctx: Context) -> Response:
-    """Slack App Home: the team's open escalations for members; the account team otherwise."""
+    """Slack App Home: the team's open escalations for members; for a customer, their
+    account (when their user is known) or how to reach the bot."""
     t = ctx.t
     if ctx.member is not None:
         items = await Escalations(ctx.store).open(limit=12)
@@ -469,12 +469,9 @@ async def home(turn: Turn, ctx: Context) -> Response:
                       (Text(t("esc.home.empty")),))]
         cards += [team_card_for(ctx.catalog, team_translator(ctx.services), esc) for esc in items]
         return Home(tuple(cards))
-    from handlers.help import help_card
+    from handlers.help import customer_home
 
-    cards = [help_card(ctx)]
-    if ctx.account is not None:
-        cards.insert(0, team_card(ctx))
-    return Home(tuple(cards))
+    return Home(customer_home(ctx))
 
 
 def register(router: Router) -> None:

@@ -7,7 +7,7 @@ from cards.model import Button, Card, Note, Text
 from handlers import buttons
 from handlers.context import Context
 from handlers.router import Route, Router
-from handlers.status_line import access_block, phone_link
+from handlers.status_line import access_block
 from handlers.turn import Reply, Response, Turn, TurnKind
 
 
@@ -19,7 +19,7 @@ def ecp_card(ctx: Context) -> Card:
         Text(t("ecp.what")),
         Text(t("ecp.functions")),
         Text(t("ecp.offers")),
-        Text(t("ecp.tickets", gsd=phone_link(site.service_desk.phone))),
+        Text(t("ecp.tickets")),
     ]
     if ctx.account is not None:
         csm = ctx.account.team.customer_success_manager
