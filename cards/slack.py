@@ -41,7 +41,7 @@ from cards.model import (
     TextInput,
 )
 from cards.text import Span, button_rows, parse_inline, plain, render_text, split_lines
-from cards.typography import phone_label, tel_uri
+from cards.typography import one_line, phone_label, tel_uri
 
 __all__ = (
     "render_message",
@@ -123,7 +123,7 @@ def _truncate(text: str, limit: int) -> str:
 
 def _plain_line(text: str) -> str:
     """Markup and line breaks removed: for plain_text objects that show one line."""
-    return " ".join(plain(text).split())
+    return one_line(plain(text))
 
 
 def _plain_text(text: str, limit: int) -> dict[str, Any]:

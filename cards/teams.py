@@ -39,7 +39,7 @@ from cards.model import (
     TextInput,
 )
 from cards.text import Span, button_rows, parse_inline, plain, split_lines
-from cards.typography import phone_label, tel_uri
+from cards.typography import one_line, phone_label, tel_uri
 
 __all__ = (
     "render_card",
@@ -83,7 +83,7 @@ def _md_line(spans: Sequence[Span]) -> str:
 
 def _one_line(text: str) -> str:
     """Markup and line breaks removed: titles and button labels are plain, one line."""
-    return " ".join(plain(text).split())
+    return one_line(plain(text))
 
 
 def _text_blocks(text: str, **props: Any) -> list[dict[str, Any]]:
@@ -268,7 +268,7 @@ def render_card(card: Card) -> dict[str, Any]:
     Raises ValueError for a button without action or url, non-string data, or a card
     over Teams' size limit.
     """
-    fallback = " ".join(plain(card.fallback or card.title).split())
+    fallback = one_line(plain(card.fallback or card.title))
     return _card(_body(card.title, card.blocks), [_action(b) for b in card.buttons], fallback)
 
 

@@ -39,10 +39,18 @@ _SPACE_BEFORE_TALL = re.compile(r"[ \u00a0\u202f]*:(?=\s|$|\*\*|\))")
 _SPACE_BEFORE_SHORT = re.compile(r"[ \u00a0\u202f]*([;!?])(?=\s|$|\*\*|\)|[»\"'’.,])")
 _HOURS = re.compile(r"\b(\d{1,2}) ([hj])/(\d{1,2})\b")
 _PHONE = re.compile(r"\+\d{1,3}(?: \d{1,4}){2,6}")
-_GUILLEMETS_OPEN = re.compile(r"« ?")
-_GUILLEMETS_CLOSE = re.compile(r" ?»")
+_GUILLEMETS_OPEN = re.compile("«[ \u00a0]?")
+_GUILLEMETS_CLOSE = re.compile("[ \u00a0]?»")
+_BREAKING_SPACE = re.compile(r"[^\S\u00a0\u202f\u2007]+")
 _TOKEN = 0xF0000  # a private-use plane: never in a locale text
 _TOKENS = re.compile("[\U000F0000-\U000FFFFD]")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: runs of breaking whitespace become one space, but the
+    no-break spaces typography put there stay (``" ".join(text.split())`` would turn
+    them into ordinary, breaking spaces)."""
+    return _BREAKING_SPACE.sub(" ", text).strip(" ")
 
 
 def phone_label(phone: str) -> str:
