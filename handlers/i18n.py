@@ -104,7 +104,8 @@ class Translator:
     def date(self, day: dt.date) -> str:
         """A date the way people write it in this language: "1 March 2027", "1er mars 2027"."""
         first = self("date.first_day") if day.day == 1 else str(day.day)
-        return self("date.format", day=first, month=self(f"month.{day.month}"), year=day.year)
+        text = self("date.format", day=first, month=self(f"month.{day.month}"), year=day.year)
+        return text.replace(" ", "\u00a0")  # a date never breaks across lines
 
     def other(self) -> "Translator":
         """The same texts in the other language (for the language switch button)."""
