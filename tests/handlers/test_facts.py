@@ -57,8 +57,8 @@ async def test_the_desk_number_is_a_free_local_call(bot, clock, state, lang, by)
 async def test_once_open_urgent_problems_are_phoned_to_the_desk_which_directs_them(bot, clock, lang, by):
     text = await read(bot, clock, "gsd", lang, "open", by=by)
     expected = {
-        "en": "Urgent? Call the Global Service Desk now on +31 20 808 0015. You will be directed to the right support service.",
-        "fr": "Urgent ? Appelez dès maintenant le Service Desk mondial au +31 20 808 0015. "
+        "en": "Urgent? Call the Global Service Desk now: +31 20 808 0015. You will be directed to the right support service.",
+        "fr": "Urgent ? Appelez dès maintenant le Service Desk mondial : +31 20 808 0015. "
               "Vous serez dirigé vers le service d'assistance approprié.",
     }[lang]
     assert expected in text

@@ -227,7 +227,7 @@ async def test_urgent_problems_are_phoned_in(bot):
     assert "Urgent? Until your access opens, my advice is to contact your Account Manager, Sanne de Vries (+31 20 555 0101)" in before
     assert "808 0015" not in before
     after = card_text(await bot.say("URGENT our servers are unreachable", where=GLOBEX))
-    assert "Urgent? Call the Global Service Desk now on +31 20 808 0015." in after
+    assert "Urgent? Call the Global Service Desk now: +31 20 808 0015." in after
 
 
 async def test_roles_come_with_this_accounts_contact(bot):
