@@ -481,7 +481,7 @@ class SlackAdapter:
             if isinstance(response, OpenForm):
                 await self._open_form(trigger_id, turn, response)
             elif on_home:
-                if isinstance(response, Reply) and not response.replace:
+                if isinstance(response, Reply):  # a home view has no message to replace: answer in Messages
                     await self._post(user, response, ephemeral_user="")
                 await self._publish_home(team, user)
             elif isinstance(response, Reply) and response_url:

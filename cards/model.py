@@ -112,6 +112,9 @@ class TextInput:
     multiline: bool = False
     required: bool = True
     max_length: int | None = None
+    error: str = ""
+    """What to show when a required input is left empty (say what is wrong, not
+    just the field's name); empty: the platform's own message or the label."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,8 @@ class SelectInput:
     options: tuple[Choice, ...]
     initial: str | None = None
     required: bool = True
+    placeholder: str = ""
+    error: str = ""
 
 
 Input = Union[TextInput, SelectInput]
@@ -143,3 +148,6 @@ class Form:
     cancel_label: str
     intro: str = ""
     data: Mapping[str, str] = field(default_factory=dict)
+    cancel_action: str = ""
+    """Where the form shows in a conversation (a Teams card) rather than in a window
+    with its own close control, its Cancel button runs this action."""

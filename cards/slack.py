@@ -41,6 +41,7 @@ from cards.model import (
     TextInput,
 )
 from cards.text import Span, button_rows, parse_inline, plain, render_text, split_lines
+from cards.typography import one_line, phone_label, tel_uri
 
 __all__ = (
     "render_message",
@@ -122,7 +123,7 @@ def _truncate(text: str, limit: int) -> str:
 
 def _plain_line(text: str) -> str:
     """Markup and line breaks removed: for plain_text objects that show one line."""
-    return " ".join(plain(text).split())
+    return one_line(plain(text))
 
 
 def _plain_text(text: str, limit: int) -> dict[str, Any]:
@@ -352,11 +353,13 @@ def _fields_blocks(block: Fields) -> list[dict[str, Any]]:
 
 
 def _contact_blocks(c: Contact) -> list[dict[str, Any]]:
-    """``*Role*: Name`` then how to reach them on one line; what to ask them goes in a
-    context block below, smaller and grey, so the eye finds names and addresses first."""
+    """``*Role* — Name`` then how to reach them on one line (the phone a ``tel:`` link,
+    kept on one line); what to ask them goes in a context block below, smaller and
+    grey, so the eye finds names and addresses first. A dash rather than a colon
+    between role and name: it reads the same in French, which spaces its colons."""
     role, name = _truncate(_plain_line(c.role), 200), _truncate(_plain_line(c.name), 200)
     if role and name:
-        head = _line_mrkdwn([Span(role, True), Span(": " + name)])
+        head = _line_mrkdwn([Span(role, True), Span(" — " + name)])
     else:
         head = _line_mrkdwn([Span(role or name, True)]) if (role or name) else ""
     reach = []
@@ -364,7 +367,9 @@ def _contact_blocks(c: Contact) -> list[dict[str, Any]]:
         email = c.email.strip()
         reach.append(f"<mailto:{_esc_url(email)}|{_esc(email)}>")
     if c.phone.strip():
-        reach.append(_esc(c.phone.strip()))
+        uri = tel_uri(c.phone)
+        label = _esc(phone_label(c.phone))
+        reach.append(f"<{uri}|{label}>" if uri else label)
     text = "\n".join(x for x in (head, "  ·  ".join(reach)) if x)
     blocks: list[dict[str, Any]] = []
     if text:
@@ -474,6 +479,8 @@ def _input_block(inp: TextInput | SelectInput) -> dict[str, Any]:
             raise ValueError(f"select {inp.id!r} needs 1..{MAX_OPTIONS} options, has {len(inp.options)}")
         options = [_option(c.value, c.label) for c in inp.options]
         element = {"type": "static_select", "action_id": inp.id, "options": options}
+        if inp.placeholder.strip():
+            element["placeholder"] = _plain_text(inp.placeholder, MAX_PLACEHOLDER)
         if inp.initial is not None:
             chosen = [o for o in options if o["value"] == inp.initial]
             if not chosen:

@@ -23,7 +23,6 @@ Adaptive Card spec (checked with cardcheck's Teams rules):
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,6 +39,7 @@ from cards.model import (
     TextInput,
 )
 from cards.text import Span, button_rows, parse_inline, plain, split_lines
+from cards.typography import one_line, phone_label, tel_uri
 
 __all__ = (
     "render_card",
@@ -57,7 +57,6 @@ MAX_ACTIONS = 6  # Teams host config actions.maxActions, per action collection
 MAX_CARD_BYTES = 28 * 1024  # Teams rejects larger bot messages (MessageSizeTooBig)
 ROW_BUDGET_PX = 500  # a card's inner width in a Teams chat, in pixels
 
-_NOT_TEL = re.compile(r"[^\d+]")
 
 
 # --------------------------------------------------------------------------- text
@@ -84,7 +83,7 @@ def _md_line(spans: Sequence[Span]) -> str:
 
 def _one_line(text: str) -> str:
     """Markup and line breaks removed: titles and button labels are plain, one line."""
-    return " ".join(plain(text).split())
+    return one_line(plain(text))
 
 
 def _text_blocks(text: str, **props: Any) -> list[dict[str, Any]]:
@@ -127,27 +126,22 @@ def _facts(block: Fields) -> list[dict[str, Any]]:
     return [{"type": "FactSet", "facts": facts}] if facts else []
 
 
-def _tel(phone: str) -> str:
-    """A ``tel:`` URI: digits and a leading plus only, so the link dials as written."""
-    return "tel:" + _NOT_TEL.sub("", phone)
-
-
 def _contact(c: Contact) -> list[dict[str, Any]]:
-    """Name in bold, the role under it in grey, then email and phone as links and what
-    to ask them in small print: the order a reader scans a list of people in."""
+    """``**Role** — Name`` as on Slack, then email and phone as links (the phone a
+    ``tel:`` link, kept on one line) and what to ask them in small print: the order a
+    reader scans a list of people in."""
     items: list[dict[str, Any]] = []
     name, role = _one_line(c.name), _one_line(c.role)
-    if name:
-        items.append({"type": "TextBlock", "text": name, "weight": "Bolder", "wrap": True})
-    if role:
-        items.append({"type": "TextBlock", "text": role, "isSubtle": True, "wrap": True, "spacing": "None"})
+    head = f"**{role}** — {name}" if role and name else (f"**{role or name}**" if role or name else "")
+    if head:
+        items.append({"type": "TextBlock", "text": head, "wrap": True})
     reach = []
     if c.email.strip():
         email = c.email.strip()
         reach.append(f"[{email}](mailto:{email})")
     if c.phone.strip():
-        phone = c.phone.strip()
-        reach.append(f"[{phone}]({_tel(phone)})" if _NOT_TEL.sub("", phone) else phone)
+        uri, label = tel_uri(c.phone), phone_label(c.phone)
+        reach.append(f"[{label}]({uri})" if uri else label)
     if reach:
         items.append({"type": "TextBlock", "text": " · ".join(reach), "wrap": True, "spacing": "None"})
     about = _text_blocks(c.about, isSubtle=True, size="Small")
@@ -274,7 +268,7 @@ def render_card(card: Card) -> dict[str, Any]:
     Raises ValueError for a button without action or url, non-string data, or a card
     over Teams' size limit.
     """
-    fallback = " ".join(plain(card.fallback or card.title).split())
+    fallback = one_line(plain(card.fallback or card.title))
     return _card(_body(card.title, card.blocks), [_action(b) for b in card.buttons], fallback)
 
 
@@ -314,15 +308,17 @@ def _input(inp: TextInput | SelectInput) -> dict[str, Any]:
             "style": "compact",
             "choices": [{"title": _one_line(c.label) or c.value, "value": c.value} for c in inp.options],
         }
+        if inp.placeholder.strip():
+            el["placeholder"] = _one_line(inp.placeholder)
         if inp.initial is not None:
             el["value"] = inp.initial
     else:
         raise ValueError(f"unknown form input {type(inp).__name__}")
     el["isRequired"] = inp.required
     if inp.required:
-        # Shown under the field when it is left empty. The model has no translated
-        # "required" sentence, so the field's own label names what is missing.
-        el["errorMessage"] = label
+        # Shown under the field when it is left empty: the input's own sentence when it
+        # has one, else its label names what is missing.
+        el["errorMessage"] = _one_line(inp.error) or label
     return el
 
 
@@ -332,8 +328,8 @@ def render_form(form: Form) -> dict[str, Any]:
     Works inline in a chat or as the card of a Teams dialog (task module). Teams
     merges the input values into the action's ``data`` beside ``form.data``, so an
     input id may not also be a data key (ValueError): the merge would lose one.
-    There is no cancel button: a dialog has its own close control, and an inline
-    form is simply left alone.
+    A form with a ``cancel_action`` gets a Cancel button after the submit one; it
+    sends no inputs, so Teams does not first insist on the required ones.
     """
     ids = [inp.id for inp in form.inputs]
     if len(set(ids)) != len(ids):
@@ -344,7 +340,13 @@ def render_form(form: Form) -> dict[str, Any]:
     body = _body(form.title, [Text(form.intro)] if form.intro.strip() else [])
     body.extend(_input(inp) for inp in form.inputs)
     submit = _execute(_one_line(form.submit_label) or _one_line(form.title), form.action, form.data, f"form {form.action!r}")
-    return _card(body, [submit], _one_line(form.title))
+    actions = [submit]
+    if form.cancel_action and _one_line(form.cancel_label):
+        cancel = _execute(_one_line(form.cancel_label), form.cancel_action, {}, f"form {form.action!r} cancel")
+        cancel["associatedInputs"] = "none"
+        cancel["fallback"]["associatedInputs"] = "none"
+        actions.append(cancel)
+    return _card(body, actions, _one_line(form.title))
 
 
 # ------------------------------------------------------------------------ parsing

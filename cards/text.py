@@ -35,10 +35,10 @@ class Span:
     url: str | None = None
 
 
-# A link is recognised only with an absolute http(s) or mailto URL, so ordinary
+# A link is recognised only with an absolute http(s), mailto or tel URL, so ordinary
 # brackets in prose ("[draft] (v2)") stay text. The label cannot span brackets or
 # lines; the URL stops at whitespace or ")".
-_LINK = re.compile(r"\[([^\[\]\n]+)\]\(((?:https?://|mailto:)[^\s()<>]+)\)")
+_LINK = re.compile(r"\[([^\[\]\n]+)\]\(((?:https?://|mailto:|tel:)[^\s()<>]+)\)")
 _BOLD = "**"
 
 
@@ -127,6 +127,8 @@ def readable(text: str) -> str:
             out.append(s.text)
         elif s.url in (s.text, "mailto:" + s.text):
             out.append(f"<{s.text}>" if s.url.startswith("mailto:") else s.url)
+        elif s.url.startswith("tel:"):
+            out.append(s.text)  # the label is the number: nothing more to show
         else:
             out.append(f"{s.text} <{s.url}>")
     return "".join(out)
@@ -199,7 +201,7 @@ def _fields(items: tuple[tuple[str, str], ...]) -> list[str]:
 
 
 def _contact(c: Contact) -> list[str]:
-    head = ": ".join(x for x in (plain(c.role).strip(), plain(c.name).strip()) if x)
+    head = " — ".join(x for x in (plain(c.role).strip(), plain(c.name).strip()) if x)
     out = [head] if head else []
     reach = " · ".join(x for x in (c.email.strip(), c.phone.strip()) if x)
     if reach:

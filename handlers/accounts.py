@@ -25,6 +25,12 @@ def link_key(where: Where) -> str:
     return f"link:{where.key}"
 
 
+def user_key(turn: Turn) -> str:
+    """The account whose linked channel this user last used the bot in: what their
+    direct messages and App Home fall back to. Under ``link:``, so kept near too."""
+    return f"link:user:{turn.platform.value}:{turn.where.tenant}:{turn.user_id}"
+
+
 def lang_key(turn: Turn) -> str:
     return f"lang:{turn.platform.value}:{turn.where.tenant}:{turn.user_id}"
 
@@ -48,16 +54,20 @@ def configured_account(where: Where, user_id: str, services: Services) -> Accoun
     return None
 
 
-def account_for(turn: Turn, linked: str | None, services: Services) -> Account | None:
+def account_for(turn: Turn, linked: str | None, services: Services, seen_in: str | None = None) -> Account | None:
     """The conversation's account: a run-time link (``linked``, read from the store)
-    first, then ``config/``."""
+    first, then ``config/``; in a direct message (or the App Home), last, the account
+    whose linked channel this user uses the bot in (``seen_in``, read from the store)."""
     if linked == UNLINKED:
         return None
     if linked:
         account = services.catalog.account(linked)
         if account is not None:
             return account
-    return configured_account(turn.where, turn.user_id, services)
+    account = configured_account(turn.where, turn.user_id, services)
+    if account is None and seen_in and turn.where.kind is ConversationKind.DIRECT:
+        account = services.catalog.account(seen_in)
+    return account
 
 
 def language_for(turn: Turn, chosen: str | None, account: Account | None) -> Lang:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import string
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
+Words = dict[Lang, tuple[str, ...]]
+Texts = dict[Lang, str]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+[0-9][0-9 ]{6,20}$")
@@ -155,11 +158,36 @@ class TeamsTarget(_Model):
     tenant_id: str = ""
 
 
+GUIDANCE_FIELDS: tuple[str, ...] = ("manager", "manager_phone", "manager_email", "team", "team_phone", "team_email")
+"""The placeholders ``before_access_guidance`` may use."""
+
+
+def _placeholders(template: str) -> set[str]:
+    return {name.split(":")[0].split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
 class OnboardingTeam(_Model):
+    """``config/onboarding.yaml``: the customer-support onboarding team.
+
+    ``name`` is given per language (``{en: ..., fr: ...}``); a single text is still
+    accepted and used in both. French sentences write "l'" before it, so the French
+    name starts with a vowel or an h ("équipe d'intégration AM11").
+
+    ``before_access_guidance`` is what the bot advises, on every card, while an account
+    cannot use the portal and the service desk yet (the provider's page says nothing
+    about that period, so this is the bot's own advice, worded as such). Placeholders:
+    ``{manager}``, ``{manager_phone}``, ``{manager_email}`` (the account's Account
+    Manager), ``{team}``, ``{team_phone}``, ``{team_email}``. Left out, the locale text
+    ``access.guidance`` is used.
+    """
+
     name: str
+    """The name in English, for code that shows one name whatever the language."""
+    names: Texts
     email: str
     phone: str = ""
     language: Lang = "en"
+    before_access_guidance: Texts | None = None
     slack_channel: str | None = None
     teams: TeamsTarget | None = None
     members: tuple[Member, ...] = Field(min_length=1)
@@ -169,6 +197,54 @@ class OnboardingTeam(_Model):
 
     _email = field_validator("email")(_check_email)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _name_per_language(cls, data: object) -> object:
+        """``name: {en, fr}`` (or one text for both) becomes ``names``, and ``name``
+        the English one."""
+        if not isinstance(data, dict) or "names" in data:
+            return data
+        data = dict(data)
+        raw = data.get("name")
+        if isinstance(raw, str):
+            data["names"] = {lang: raw for lang in LANGS}
+        elif isinstance(raw, dict):
+            data["names"] = raw
+            data["name"] = str(raw.get("en") or "")
+        return data
+
+    @field_validator("names")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        for lang in LANGS:
+            if not (value.get(lang) or "").strip():
+                raise ValueError(f"needs a name in {lang!r}")
+        if value["fr"].strip()[0].lower() not in "aeiouyhàâéèêëîïôœ":
+            raise ValueError(
+                "fr: French sentences put « l' » before the name (« l'équipe d'intégration AM11 »), "
+                "so start it with a vowel or an h"
+            )
+        return value
+
+    @field_validator("before_access_guidance")
+    @classmethod
+    def _guidance(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return value
+        for lang in LANGS:
+            text = (value.get(lang) or "").strip()
+            if not text:
+                raise ValueError(f"needs a text in {lang!r}")
+            try:
+                unknown = _placeholders(text) - set(GUIDANCE_FIELDS)
+            except ValueError as exc:
+                raise ValueError(f"{lang}: {exc} (write braces only around a placeholder)") from None
+            if unknown:
+                raise ValueError(
+                    f"{lang}: unknown placeholder {{{sorted(unknown)[0]}}}; use " + ", ".join("{" + f + "}" for f in GUIDANCE_FIELDS)
+                )
+        return value
+
     @model_validator(mode="after")
     def _somewhere_to_post(self) -> "OnboardingTeam":
         if not self.slack_channel and not self.teams:
@@ -177,6 +253,10 @@ class OnboardingTeam(_Model):
             if minutes < 1:
                 raise ValueError(f"remind_after_minutes.{urgency} must be at least 1")
         return self
+
+    def name_in(self, lang: str) -> str:
+        """The team's name in ``lang`` (English for an unknown language)."""
+        return self.names.get(lang) or self.name  # type: ignore[call-overload]
 
     def member_for(self, platform: str, user_id: str) -> Member | None:
         for member in self.members:
@@ -209,8 +289,6 @@ StandIn = Literal[
 ]
 """Who covers a desk's work while the customer cannot use ECP and the GSD yet."""
 
-Words = dict[Lang, tuple[str, ...]]
-Texts = dict[Lang, str]
 DESKS: tuple[str, ...] = ("service_desk", "portal")
 _ROUTE_ID = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 

@@ -49,7 +49,23 @@ class Context:
 
     @property
     def t(self) -> Translator:
-        return Translator(self.lang, self.services.catalog.texts, self.services.strict_texts)
+        return Translator(self.lang, self.services.catalog.texts, self.services.strict_texts, self.shared)
+
+    def shared(self, name: str, lang: Lang) -> str | None:
+        """Placeholders any text may use without its caller passing them, so they read
+        the same in every card: ``{team_name}`` (the onboarding team, in ``lang``),
+        ``{provider}``,
+        ``{guidance}`` (the bot's advice until access opens) and ``{urgent}`` (what to
+        do about an urgent problem, for this account today)."""
+        if name == "team_name":
+            return self.services.catalog.onboarding.name_in(lang)
+        if name == "provider":
+            return self.services.catalog.site.provider
+        if name in ("guidance", "urgent"):
+            from handlers import status_line  # it builds on this module
+
+            return status_line.guidance(self, lang) if name == "guidance" else status_line.urgent_line(self, lang)
+        return None
 
     @property
     def catalog(self) -> Catalog:
@@ -74,7 +90,15 @@ class Context:
         return self.services.cards.get(key, lambda: build(self))
 
     def cmd(self, words: str) -> str:
-        """How the user types a command on this platform, as inline code."""
+        """How the user types a command on this platform: inline code on Slack, bold on
+        Teams (its card markdown has no code). The command word is shown in the reply
+        language when the locale names one (``command.help: aide``); every such word
+        is registered with the router too."""
+        first, sep, rest = words.partition(" ")
+        first = self.services.catalog.texts.get(self.lang, {}).get(f"command.{first}", first)
+        words = first + sep + rest
         if self.platform is Platform.SLACK:
             return f"`{self.services.command} {words}`"
+        if self.platform is Platform.TEAMS:
+            return f"**{words}**"
         return f"`{words}`"

@@ -38,7 +38,7 @@ from handlers.limits import ESCALATION_WINDOW, escalation_counter
 from handlers.outbox import Outbox, OutboxItem
 from handlers.ports import StoreUnavailable, Target
 from handlers.router import Route, Router
-from handlers.team import team_card
+from handlers.status_line import urgent_line
 from handlers.turn import FormErrors, Home, OpenForm, Reply, Response, Turn, TurnKind
 
 SUBMIT = "escalation.submit"
@@ -47,6 +47,7 @@ ASSIGN = "esc.assign"
 RESOLVE = "esc.resolve"
 RESOLVE_SUBMIT = "esc.resolve.submit"
 REOPEN = "esc.reopen"
+CANCEL = "escalation.cancel"
 SHOW = "esc.show"
 
 _ID = re.compile(r"\bESC-?(\d{1,9})\b", re.IGNORECASE)
@@ -135,22 +136,30 @@ def _event(t: Translator, event: Event) -> str:
 
 # -- customer side --------------------------------------------------------------------
 def escalation_form(ctx: Context, *, subject: str = "", description: str = "", link: str = "") -> Form:
+    """The form, with the urgent rule under its intro: the onboarding team answers in
+    working time, so an urgent problem also needs the way that applies today."""
     t = ctx.t
     categories = tuple(Choice(c, t(f"esc.category.{c}")) for c in CATEGORIES)
     urgencies = tuple(Choice(u, t(f"esc.urgency.{u}")) for u in URGENCIES)
+    intro = t("esc.form.intro", status=ctx.cmd("status"))
+    if ctx.account is not None:
+        intro += "\n\n" + urgent_line(ctx)
     return Form(
         title=t("esc.form.title"),
         action=SUBMIT,
-        intro=t("esc.form.intro"),
+        intro=intro,
         submit_label=t("esc.form.submit"),
         cancel_label=t("esc.form.cancel"),
+        cancel_action=CANCEL,
         data={"link": link[:500]} if link else {},
         inputs=(
-            TextInput("subject", t("esc.form.subject"), placeholder=t("esc.form.subject_hint"), initial=subject[:150], max_length=150),
-            SelectInput("category", t("esc.form.category"), categories),
-            SelectInput("urgency", t("esc.form.urgency"), urgencies, initial="normal"),
+            TextInput("subject", t("esc.form.subject"), placeholder=t("esc.form.subject_hint"), initial=subject[:150],
+                      max_length=150, error=t("esc.error.subject_missing")),
+            SelectInput("category", t("esc.form.category"), categories, placeholder=t("esc.form.category_hint"),
+                        error=t("esc.error.category_missing")),
+            SelectInput("urgency", t("esc.form.urgency"), urgencies, initial="normal", error=t("esc.error.urgency_missing")),
             TextInput("description", t("esc.form.description"), placeholder=t("esc.form.description_hint"),
-                      initial=description[:3000], multiline=True, max_length=3000),
+                      initial=description[:3000], multiline=True, max_length=3000, error=t("esc.error.description_missing")),
         ),
     )
 
@@ -168,24 +177,17 @@ def validate(ctx: Context, data: dict[str, str]) -> tuple[dict[str, str], dict[s
     values = {k: str(data.get(k, "") or "").strip() for k in ("subject", "category", "urgency", "description")}
     errors: dict[str, str] = {}
     for name, (low, high) in _LIMITS.items():
-        if len(values[name]) < low:
+        if not values[name]:
+            errors[name] = t(f"esc.error.{name}_missing")
+        elif len(values[name]) < low:
             errors[name] = t("esc.error.too_short", n=low)
         elif len(values[name]) > high:
             errors[name] = t("esc.error.too_long", n=high)
     if values["category"] not in CATEGORIES:
-        errors["category"] = t("esc.error.category")
+        errors["category"] = t("esc.error.category") if values["category"] else t("esc.error.category_missing")
     if values["urgency"] not in URGENCIES:
-        errors["urgency"] = t("esc.error.urgency")
+        errors["urgency"] = t("esc.error.urgency") if values["urgency"] else t("esc.error.urgency_missing")
     return values, errors
-
-
-def urgent_route(ctx: Context) -> str:
-    """The phone route for an urgent problem that applies to this account right now."""
-    assert ctx.account is not None
-    if ctx.access_open():
-        return ctx.t("esc.urgent.gsd", phone=ctx.catalog.site.service_desk.phone)
-    manager = ctx.account.team.account_manager
-    return ctx.t("esc.urgent.manager", name=manager.name, phone=manager.phone or manager.email)
 
 
 async def submit(turn: Turn, ctx: Context) -> Response:
@@ -253,19 +255,27 @@ async def _over_escalation_limit(turn: Turn, ctx: Context) -> str | None:
 def confirmation_card(ctx: Context, esc: Escalation) -> Card:
     t = ctx.t
     blocks: list = [
-        Text(t("esc.confirm.body", id=esc.id, team=ctx.catalog.onboarding.name)),
+        Text(t("esc.confirm.body", id=esc.id)),
         Fields(((t("esc.field.subject"), esc.subject), (t("esc.field.category"), t(f"esc.category.{esc.category}")),
                 (t("esc.field.urgency"), t(f"esc.urgency.{esc.urgency}")))),
         Text(t("esc.confirm.next")),
     ]
     if esc.urgency == "urgent":
-        blocks.append(Text(urgent_route(ctx)))
+        # An urgent request's confirmation opens with what to do right now.
+        blocks.insert(0, Text(urgent_line(ctx)))
     return Card(
         title=t("esc.confirm.title", id=esc.id),
         blocks=tuple(blocks),
         buttons=(Button(t("esc.button.status"), SHOW, {"id": esc.id}), buttons.team(ctx)),
         fallback=t("esc.confirm.fallback", id=esc.id),
     )
+
+
+async def cancel(turn: Turn, ctx: Context) -> Response:
+    """The Cancel button of a form shown in the conversation: the form gives way to a
+    line saying nothing was sent."""
+    text = ctx.t("esc.form.cancelled")
+    return Reply(card=Card(title="", blocks=(Text(text),), fallback=text), replace=True)
 
 
 async def status(turn: Turn, ctx: Context) -> Response:
@@ -362,7 +372,7 @@ def team_card_for(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
 
 def requester_card(catalog: Catalog, t: Translator, esc: Escalation, event: int) -> Card:
     entry = esc.history[min(event, len(esc.history) - 1)]
-    body = t(f"esc.update.{entry.what}", id=esc.id, who=_who(t, entry.who), team=catalog.onboarding.name)
+    body = t(f"esc.update.{entry.what}", id=esc.id, who=_who(t, entry.who), team_name=catalog.onboarding.name_in(t.lang))
     if entry.note:
         body += " " + t("esc.note", note=entry.note)
     return Card(
@@ -489,7 +499,8 @@ async def show(turn: Turn, ctx: Context) -> Response:
 
 
 async def home(turn: Turn, ctx: Context) -> Response:
-    """Slack App Home: the team's open escalations for members; the account team otherwise."""
+    """Slack App Home: the team's open escalations for members; for a customer, their
+    account (when their user is known) or how to reach the bot."""
     t = ctx.t
     if ctx.member is not None:
         items = await Escalations(ctx.store).open(limit=12)
@@ -497,12 +508,9 @@ async def home(turn: Turn, ctx: Context) -> Response:
                       (Text(t("esc.home.empty")),))]
         cards += [team_card_for(ctx.catalog, team_translator(ctx.services), esc) for esc in items]
         return Home(tuple(cards))
-    from handlers.help import help_card
+    from handlers.help import customer_home
 
-    cards = [help_card(ctx)]
-    if ctx.account is not None:
-        cards.insert(0, team_card(ctx))
-    return Home(tuple(cards))
+    return Home(customer_home(ctx))
 
 
 def register(router: Router) -> None:
@@ -511,6 +519,7 @@ def register(router: Router) -> None:
     router.action(buttons.OPEN_ESCALATION, start)
     router.on(TurnKind.SHORTCUT, start)
     router.submit(SUBMIT, Route("escalate.submit", submit, needs_account=True))
+    router.action(CANCEL, Route("escalate.cancel", cancel))
     router.command(("status", "statut"), Route("status", status))
     router.action(SHOW, Route("status", show))
     router.action(ACK, Route("esc.ack", acknowledge, needs_member=True))

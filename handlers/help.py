@@ -2,47 +2,92 @@
 
 from __future__ import annotations
 
-from cards.model import Card, Note, Text
+from cards.model import Button, Card, Note, Text
 from handlers import buttons
 from handlers.context import Context
 from handlers.router import Route, Router
-from handlers.status_line import access_sentence
+from handlers.status_line import access_sentence, guidance, phone_link, urgent_line
+from handlers.team import team_card
 from handlers.turn import Reply, Response, Turn, TurnKind
 
 
 def help_card(ctx: Context) -> Card:
     t = ctx.t
     site = ctx.catalog.site
-    blocks: list = [Text(t("help.intro", site=site.code, former=site.former_name))]
+    intro = "help.intro_open" if ctx.access_open() else "help.intro"
+    blocks: list = [Text(t(intro, site=site.code, former=site.former_name))]
     if ctx.account is not None:
         blocks.append(Text(t("help.account", account=ctx.account.name) + " " + access_sentence(ctx)))
+        # The same urgent rule as every other card: the desk once open, the guidance before.
+        blocks.append(Text(urgent_line(ctx) if ctx.access_open() else guidance(ctx)))
     else:
         blocks.append(Text(t("help.no_account")))
-    blocks.append(
-        Text(
-            t(
-                "help.commands",
-                team=ctx.cmd("team"),
-                gsd=ctx.cmd("gsd"),
-                ecp=ctx.cmd("ecp"),
-                ask=ctx.cmd(t("help.ask_example")),
-                escalate=ctx.cmd("escalate"),
-                status=ctx.cmd("status"),
-                lang=ctx.cmd("lang fr|en"),
-            )
-        )
-    )
+    blocks.append(Text(_commands(ctx)))
     blocks.append(Note(t("help.footer")))
-    row = [buttons.team(ctx), buttons.gsd(ctx), buttons.ecp(ctx)]
-    if ctx.account is not None:
-        row.append(buttons.escalate(ctx))
-    row.append(buttons.switch_language(ctx))
     return Card(
         title=t("help.title", site=site.code),
         blocks=tuple(blocks),
-        buttons=tuple(row),
+        buttons=_buttons(ctx),
         fallback=t("help.fallback", site=site.code),
     )
+
+
+def _buttons(ctx: Context) -> tuple[Button, ...]:
+    """Only buttons that answer in this conversation: no account team or escalation
+    where no account is known."""
+    row = [buttons.gsd(ctx), buttons.ecp(ctx)]
+    if ctx.account is not None:
+        row = [buttons.team(ctx), *row, buttons.escalate(ctx)]
+    return (*row, buttons.switch_language(ctx))
+
+
+def _commands(ctx: Context) -> str:
+    t = ctx.t
+    return t(
+        "help.commands",
+        team=ctx.cmd("team"),
+        gsd=ctx.cmd("gsd"),
+        ecp=ctx.cmd("ecp"),
+        ask=ctx.cmd(t("help.ask_example")),
+        escalate=ctx.cmd("escalate"),
+        status=ctx.cmd("status"),
+        lang=ctx.cmd("lang fr|en"),
+    )
+
+
+def customer_home(ctx: Context) -> tuple[Card, ...]:
+    """A customer's App Home. Their account when the bot knows it (their user is
+    listed for it, or they use the bot in its channel): what the assistant does, their
+    access and the urgent rule, and their account team. Otherwise how to reach the bot,
+    with only the buttons that work without an account."""
+    t = ctx.t
+    site = ctx.catalog.site
+    if ctx.account is None:
+        card = Card(
+            title=t("help.title", site=site.code),
+            blocks=(
+                Text(t("help.intro", site=site.code, former=site.former_name)),
+                Text(t("home.unknown", help=ctx.cmd("help"), email=ctx.catalog.onboarding.email)),
+                Text(t("urgent.unknown", phone=phone_link(site.service_desk.phone), guidance=guidance(ctx))),
+            ),
+            buttons=_buttons(ctx),
+            fallback=t("help.fallback", site=site.code),
+        )
+        return (card,)
+    intro = "help.intro_open" if ctx.access_open() else "help.intro"
+    card = Card(
+        title=t("home.title", account=ctx.account.name),
+        blocks=(
+            Text(t(intro, site=site.code, former=site.former_name)),
+            Text(access_sentence(ctx)),
+            Text(urgent_line(ctx) if ctx.access_open() else guidance(ctx)),
+            Text(_commands(ctx)),
+            Note(t("home.where")),
+        ),
+        buttons=_buttons(ctx),
+        fallback=t("help.fallback", site=site.code),
+    )
+    return (card, team_card(ctx))
 
 
 async def show_help(turn: Turn, ctx: Context) -> Response:

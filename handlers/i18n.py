@@ -11,23 +11,76 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
+from cards.typography import french
 from handlers.catalog import LANGS, Lang
 
 
-class _SafeDict(dict):
+Shared = Callable[[str, Lang], "str | None"]
+"""Values every text may use without the caller passing them: ``shared(name, lang)``
+gives the value of ``{name}`` in ``lang``, or None (see ``Translator``)."""
+
+
+class _Values(dict):
+    """The values of one text: missing ones come from ``shared``, else stay ``{name}``."""
+
+    __slots__ = ("shared", "lang")
+
+    def __init__(self, values: dict[str, str], shared: Shared | None, lang: Lang) -> None:
+        super().__init__(values)
+        self.shared = shared
+        self.lang = lang
+
     def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+        found = self.shared(key, self.lang) if self.shared is not None else None
+        if found is None:
+            return "{" + key + "}"
+        return _FrenchValue(found) if self.lang == "fr" else found
+
+
+class _FrenchValue(str):
+    """A value in a French text; ``{account:de}`` gives "de Globex" or "d'Acme"."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        if spec == "de":
+            return de(str(self))
+        return str.__format__(str(self), spec)
+
+
+_VOWELS = frozenset("aeiouyhàâäéèêëîïôöûüœæAEIOUYHÀÂÄÉÈÊËÎÏÔÖÛÜŒÆ")
+_DOUBLE_STOP = re.compile(r"(?<![.])\.(\*\*)?\.(?![.])")
+
+
+def de(name: str) -> str:
+    """French "de" before ``name``, elided before a vowel or a mute h: "d'Acme",
+    "de Globex". A name starting with an aspirated h ("de Hachette") is rare enough
+    among customer names to be treated as mute."""
+    stripped = name.lstrip()
+    if stripped and stripped[0] in _VOWELS:
+        return "d'" + stripped
+    return "de " + stripped
 
 
 @dataclass(frozen=True, slots=True)
 class Translator:
-    """Looks keys up in one language's texts and fills ``{placeholders}``."""
+    """Looks keys up in one language's texts and fills ``{placeholders}``.
+
+    French texts get French typography (``cards.typography.french``: no-break spaces
+    before ``: ; ! ?`` and the like) on the template, never on the values, so what a
+    customer typed is shown as typed. ``shared`` supplies placeholders that mean the
+    same in every text of a turn (the onboarding team's name in this language, the
+    before-access guidance), so a text may use them whatever its caller passes.
+    A value that ends a sentence with its own full stop ("Acme B.V.") does not get a
+    second one from the template.
+    """
 
     lang: Lang
     texts: Mapping[Lang, Mapping[str, str]]
     strict: bool = False
+    shared: Shared | None = None
 
     def __call__(self, key: str, /, **values: object) -> str:
         template = self.texts.get(self.lang, {}).get(key)
@@ -35,18 +88,28 @@ class Translator:
             if self.strict:
                 raise KeyError(f"text {key!r} missing in {self.lang}")
             template = self.texts.get("en", {}).get(key, key)
-        if not values:
+        return self.fill(template, **values)
+
+    def fill(self, template: str, /, **values: object) -> str:
+        """``template`` (a locale text, or one from the configuration) in this
+        language's typography, with its placeholders filled."""
+        if self.lang == "fr":
+            template = french(template)
+        if "{" not in template:
             return template
-        return template.format_map(_SafeDict({k: str(v) for k, v in values.items()}))
+        wrap = _FrenchValue if self.lang == "fr" else str
+        text = template.format_map(_Values({k: wrap(v) for k, v in values.items()}, self.shared, self.lang))
+        return _DOUBLE_STOP.sub(lambda m: "." + (m.group(1) or ""), text) if ".." in text or ".**." in text else text
 
     def date(self, day: dt.date) -> str:
-        """A date the way people write it in this language: "1 March 2027", "1 mars 2027"."""
+        """A date the way people write it in this language: "1 March 2027", "1er mars 2027"."""
         first = self("date.first_day") if day.day == 1 else str(day.day)
-        return self("date.format", day=first, month=self(f"month.{day.month}"), year=day.year)
+        text = self("date.format", day=first, month=self(f"month.{day.month}"), year=day.year)
+        return text.replace(" ", "\u00a0")  # a date never breaks across lines
 
     def other(self) -> "Translator":
         """The same texts in the other language (for the language switch button)."""
-        return Translator("fr" if self.lang == "en" else "en", self.texts, self.strict)
+        return Translator("fr" if self.lang == "en" else "en", self.texts, self.strict, self.shared)
 
 
 def locale_language(locale: str | None) -> Lang | None:

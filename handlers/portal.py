@@ -19,7 +19,7 @@ def ecp_card(ctx: Context) -> Card:
         Text(t("ecp.what")),
         Text(t("ecp.functions")),
         Text(t("ecp.offers")),
-        Text(t("ecp.tickets", gsd=site.service_desk.phone)),
+        Text(t("ecp.tickets")),
     ]
     if ctx.account is not None:
         csm = ctx.account.team.customer_success_manager

@@ -13,13 +13,13 @@ from dataclasses import dataclass, replace
 from typing import Awaitable, Callable
 
 from cards.model import Text
-from handlers.accounts import account_for, lang_key, language_for, link_key
+from handlers.accounts import account_for, lang_key, language_for, link_key, user_key
 from handlers.catalog import Catalog
 from handlers.context import Context, Services
 from handlers.i18n import Translator, fold
 from handlers.limits import WINDOW, counters, exceeded
 from handlers.ports import StoreUnavailable
-from handlers.turn import Reply, Response, Turn, TurnKind
+from handlers.turn import ConversationKind, Reply, Response, Turn, TurnKind
 
 log = logging.getLogger(__name__)
 
@@ -130,12 +130,19 @@ class Dispatcher:
         checks = counters(turn, self.services.limits, self.services.clock().timestamp())
         store_ok = True
         try:
-            (linked, chosen), counts = await self.services.store.read_and_count(
-                [link_key(turn.where), lang_key(turn)], [key for _, key, _ in checks], ttl=2 * WINDOW
+            (linked, chosen, seen_in), counts = await self.services.store.read_and_count(
+                [link_key(turn.where), lang_key(turn), user_key(turn)], [key for _, key, _ in checks], ttl=2 * WINDOW
             )
         except StoreUnavailable:
-            store_ok, linked, chosen, counts = False, None, None, [0] * len(checks)
-        account = account_for(turn, linked, self.services)
+            store_ok, linked, chosen, seen_in, counts = False, None, None, None, [0] * len(checks)
+        account = account_for(turn, linked, self.services, seen_in)
+        if store_ok and account is not None and turn.where.kind is not ConversationKind.DIRECT and seen_in != account.id:
+            # Remember where this user meets the bot, so their App Home and direct
+            # messages can speak of their account (written once, not every turn).
+            try:
+                await self.services.store.set(user_key(turn), account.id)
+            except StoreUnavailable:
+                pass
         ctx = Context(
             services=self.services,
             lang=language_for(turn, chosen, account),

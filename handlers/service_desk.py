@@ -7,26 +7,33 @@ from cards.model import Card, Fields, Note, Text
 from handlers import buttons
 from handlers.context import Context
 from handlers.router import Route, Router
-from handlers.status_line import access_block
+from handlers.status_line import access_block, phone_link, urgent_line
 from handlers.turn import Reply, Response, Turn, TurnKind
 
 
 def gsd_card(ctx: Context) -> Card:
+    """How to reach the desk, what it handles and how to get ready for the first call.
+
+    Before access opens the card says so first, with the bot's guidance; the urgent
+    line then repeats that guidance rather than sending anyone to a closed desk."""
     t = ctx.t
     desk = ctx.catalog.site.service_desk
     blocks: list = [access_block(ctx, no_account="gsd.no_account", not_yet="gsd.not_yet")]
+    if ctx.account is None or ctx.access_open():  # before access, the block above has the guidance
+        blocks.append(Text(urgent_line(ctx)))
     blocks += [
         Fields(
             (
-                (t("gsd.phone"), t("gsd.phone_value", phone=desk.phone)),
-                (t("gsd.email"), desk.email),
+                (t("gsd.phone"), t("gsd.phone_value", phone=phone_link(desk.phone))),
+                (t("gsd.email"), f"[{desk.email}](mailto:{desk.email})"),
                 (t("gsd.hours"), t("gsd.hours_value", hours=desk.hours)),
                 (t("gsd.language"), t("gsd.language_value")),
             )
         ),
+        Text(t("gsd.role")),
         Text(t("gsd.handles")),
-        Text(t("gsd.urgent", phone=desk.phone)),
-        Note(t("gsd.pin")),
+        Text(t("gsd.colocation")),
+        Note(t("gsd.first_call")),
     ]
     return Card(
         title=t("gsd.title"),

@@ -21,7 +21,8 @@ async def post_signed(client, body: str, *, secret: str = SIGNING_SECRET, timest
 
 
 def texts_of(blocks: list[dict]) -> str:
-    return json.dumps(blocks, ensure_ascii=False)
+    """The blocks as JSON, no-break spaces (phone numbers, French) as plain spaces."""
+    return json.dumps(blocks, ensure_ascii=False).replace("\u00a0", " ").replace("\u202f", " ")
 
 
 async def test_team_command_answers_in_channel_with_the_account_team(slack_client, fake_slack):

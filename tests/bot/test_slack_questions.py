@@ -20,7 +20,8 @@ async def post_event(client, event: dict, event_id: str):
 
 
 def rendered(payload: dict) -> str:
-    return json.dumps(payload, ensure_ascii=False)
+    """The payload as JSON, no-break spaces (phone numbers, French) as plain spaces."""
+    return json.dumps(payload, ensure_ascii=False).replace("\u00a0", " ").replace("\u202f", " ")
 
 
 async def test_ask_command_answers_in_channel_with_who_and_why(slack_client):

@@ -111,7 +111,8 @@ async def test_help_in_personal_chat(teams_client):
     card = call.card
     assert "onboarding assistant" in rendered(card)
     verbs = [a.get("verb") for a in card.get("actions", [])]
-    assert "team.show" in verbs
+    assert "gsd.show" in verbs
+    assert "team.show" not in verbs  # no account known in this chat: no button that would only refuse
 
 
 async def test_lang_fr_then_french_replies(teams_client):

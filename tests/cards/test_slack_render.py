@@ -190,13 +190,15 @@ def test_fields_are_chunked_by_ten_and_capped() -> None:
 
 
 def test_contact_reads_role_name_then_reach_then_about() -> None:
+    """Role first, then the name; the phone a tel: link whose label never wraps."""
     card = Card("Team", (Contact("Account manager", "Sanne de Vries", "s@example.com", "+31 20 555 0101", "Ask <me> & more"),))
     blocks = slack.render_message(card)["blocks"]
     assert blocks[1] == {
         "type": "section",
         "text": {
             "type": "mrkdwn",
-            "text": "*Account manager*: Sanne de Vries\n<mailto:s@example.com|s@example.com>  ·  +31 20 555 0101",
+            "text": "*Account manager* — Sanne de Vries\n<mailto:s@example.com|s@example.com>  ·  "
+                    "<tel:+31205550101|+31\u00a020\u00a0555\u00a00101>",
         },
     }
     assert blocks[2] == {"type": "context", "elements": [{"type": "mrkdwn", "text": "Ask &lt;me&gt; &amp; more"}]}

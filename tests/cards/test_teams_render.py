@@ -156,17 +156,17 @@ def test_fields_become_a_factset() -> None:
 
 
 def test_contact_container() -> None:
+    """The role before the name, as on Slack; the phone a tel: link whose label never wraps."""
     contact = Contact("Account manager", "Sanne de Vries", "s@example.com", "+31 20 555 0101", "Contracts & **pricing**")
     [_, container] = teams.render_card(Card("T", (contact,)))["body"]
     assert container == {
         "type": "Container",
         "spacing": "Medium",
         "items": [
-            {"type": "TextBlock", "text": "Sanne de Vries", "weight": "Bolder", "wrap": True},
-            {"type": "TextBlock", "text": "Account manager", "isSubtle": True, "wrap": True, "spacing": "None"},
+            {"type": "TextBlock", "text": "**Account manager** — Sanne de Vries", "wrap": True},
             {
                 "type": "TextBlock",
-                "text": "[s@example.com](mailto:s@example.com) · [+31 20 555 0101](tel:+31205550101)",
+                "text": "[s@example.com](mailto:s@example.com) · [+31\u00a020\u00a0555\u00a00101](tel:+31205550101)",
                 "wrap": True,
                 "spacing": "None",
             },

@@ -94,7 +94,7 @@ def test_card_text() -> None:
         "Horaires   24/7\n"
         "           sans pause\n"
         "\n"
-        "Account manager: Sanne de Vries\n"
+        "Account manager — Sanne de Vries\n"
         "  s@example.com · +31 20\n"
         "  Ask me.\n"
         "\n"

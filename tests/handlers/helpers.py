@@ -43,11 +43,18 @@ class Bot:
 
 
 def card_text(outcome: Outcome) -> str:
-    """Every string of a reply's card, joined, for ``in`` assertions."""
+    """Every string of a reply's card, joined, for ``in`` assertions about content.
+
+    French typography's no-break spaces become plain spaces here, so an assertion
+    reads as the sentence does; tests/cards/test_typography.py checks the spaces."""
     from cards.text import render_text
 
     reply = outcome.response
     card = getattr(reply, "card", None)
-    if card is None:
-        return getattr(reply, "text", "")
-    return render_text(card)
+    text = getattr(reply, "text", "") if card is None else render_text(card)
+    return spaces(text)
+
+
+def spaces(text: str) -> str:
+    """``text`` with no-break spaces (U+00A0, U+202F) as plain spaces."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")

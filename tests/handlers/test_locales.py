@@ -25,6 +25,7 @@ DYNAMIC_PREFIXES = (
     "esc.update.",
     "esc.category.",
     "esc.urgency.",
+    "command.",  # Context.cmd: the command word in the reply language
 )
 
 
