@@ -127,14 +127,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
 
 
-_SLOW_FOLDERS = ("reliability", "hostile")
-"""Real bot processes, chaos and Sentinel failover; generated fuzz cases: ``-m "not slow"``
-leaves them out of the quick loop (``./dev test -m "not slow"``)."""
+_SLOW = ("reliability", "hostile", "bot/test_cli.py")
+"""Real bot processes (the CLI's too), chaos and Sentinel failover, generated fuzz cases:
+``./dev test -m "not slow"`` leaves them out of the quick loop. Single slow tests elsewhere
+carry ``@pytest.mark.slow`` themselves."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     tests = Path(__file__).parent
     for item in items:
-        parts = Path(str(item.fspath)).relative_to(tests).parts
-        if parts and parts[0] in _SLOW_FOLDERS:
+        path = Path(str(item.fspath)).relative_to(tests).as_posix()
+        if any(path == slow or path.startswith(slow + "/") for slow in _SLOW):
             item.add_marker(pytest.mark.slow)

@@ -196,6 +196,7 @@ async def test_losing_the_subscription_stops_the_cache_until_it_is_back(
         await cache.close()
 
 
+@pytest.mark.slow
 async def test_redis_down_is_reported_and_the_cache_serves_nothing(
     redis_server_factory: RedisServerFactory,
 ) -> None:
