@@ -20,7 +20,6 @@ import redis.asyncio as aioredis
 from bot.stores.near_cache import NearCache
 from bot.stores.redis import RedisStore
 from tests.fixtures_redis import RedisServerFactory
-from tests.wait import eventually
 
 pytestmark = pytest.mark.redis
 
@@ -94,13 +93,8 @@ async def test_a_cached_read_lasts_at_most_ttl(open_cache, raw) -> None:
     assert await cache.get("link:k") == "old"
     await raw.set(f"{NS}kv:link:k", "new")  # a write nobody announced
     assert await cache.get("link:k") == "old"  # served from memory
-    started = time.monotonic()
-
-    async def fresh() -> bool:
-        return await cache.get("link:k") == "new"
-
-    assert await eventually(fresh, timeout=1)
-    assert time.monotonic() - started < 0.3 + 0.2  # the ttl, and a margin for a busy machine
+    await asyncio.sleep(0.35)  # the ttl itself is what is tested: past it, the read is fresh
+    assert await cache.get("link:k") == "new"
 
 
 async def test_another_replicas_write_is_seen_within_moments(open_cache) -> None:
