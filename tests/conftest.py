@@ -128,14 +128,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _SLOW = ("reliability", "hostile", "bot/test_cli.py")
-"""Real bot processes (the CLI's too), chaos and Sentinel failover, generated fuzz cases:
-``./dev test -m "not slow"`` leaves them out of the quick loop. Single slow tests elsewhere
-carry ``@pytest.mark.slow`` themselves."""
+"""Real bot processes (the CLI's too), chaos and Sentinel failover, fuzzing: ``./dev test
+-m "not slow"`` leaves them out of the quick loop, and so every hypothesis test (hundreds
+of generated cases each). Single slow tests elsewhere carry ``@pytest.mark.slow``."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     tests = Path(__file__).parent
     for item in items:
         path = Path(str(item.fspath)).relative_to(tests).as_posix()
-        if any(path == slow or path.startswith(slow + "/") for slow in _SLOW):
+        generated = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        if generated or any(path == slow or path.startswith(slow + "/") for slow in _SLOW):
             item.add_marker(pytest.mark.slow)
