@@ -1,7 +1,7 @@
 """Profile one target under one scenario's load with py-spy, and summarize where CPU goes.
 
-    uv run --frozen --with py-spy python -m bench.profile                      # bot (Redis), /equinix team, c=16
-    uv run --frozen --with py-spy python -m bench.profile --target bot-memory --scenario teams.team
+    ./dev profile                                             # bot (Redis), /equinix team, c=16
+    ./dev profile --target bot-memory --scenario teams.team
 
 The target runs exactly as in ``bench.run`` (pinned to the server core, fakes and Redis on
 the client core); py-spy samples it (idle time excluded) while the
@@ -115,7 +115,7 @@ def summarize(stacks: list[tuple[list[str], int]], top: int) -> str:
 async def main_async(args: argparse.Namespace) -> int:
     py_spy = shutil.which("py-spy")
     if py_spy is None:
-        print("py-spy not found: run this as `uv run --frozen --with py-spy python -m bench.profile ...`", file=sys.stderr)
+        print("py-spy not found: run this as `./dev profile ...`", file=sys.stderr)
         return 2
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out = Path(args.out) if args.out else ROOT / "bench" / "results" / f"profile-{stamp}"

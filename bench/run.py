@@ -1,7 +1,7 @@
 """The benchmark, in one command:
 
-    uv run --frozen python -m bench.run            # full: 3 interleaved rounds (~9 min)
-    uv run --frozen python -m bench.run --quick    # smoke: 1 short round (~1.5 min)
+    ./dev bench            # full: 3 interleaved rounds (~9 min)
+    ./dev bench --quick    # smoke: 1 short round (~1.5 min)
 
 Starts a fake of Slack's Web API and of the Bot Framework (one process), a throwaway
 redis-server, then in each round, target by target (round-robin, the order rotating

@@ -1,8 +1,23 @@
-"""Prometheus metrics, one registry per app (no global registry: tests build many apps)."""
+"""Prometheus metrics, one registry per app (no global registry: tests build many apps).
+
+Besides the bot's own metrics, the registry carries the standard process
+(``process_*``: CPU, memory, file descriptors, start time) and Python runtime
+(``python_info``, ``python_gc_*``) collectors, as a process on the default registry
+would, so dashboards and alerts written for any Python service work here too.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -11,6 +26,9 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         self.requests = Counter(
             "bot_requests_total", "Turns handled, by platform and intent.",
             ["platform", "intent"], registry=self.registry,

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import re
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterator
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -40,6 +40,20 @@ class MovableClock:
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog(ROOT / "config")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_question_index_per_routing() -> Iterator[None]:
+    """Every app the tests build registers the question handlers, whose warm-up builds the
+    matcher's tables for the routing (a fifth of a second, more than the rest of the app).
+    The tables depend only on the routing object, and ``IndexCache`` checks that object's
+    identity: one cache for the whole session builds them once per routing, not per app."""
+    import handlers.questions as questions
+
+    shared = questions.IndexCache()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(questions, "IndexCache", lambda: shared)
+        yield
 
 
 @pytest.fixture
@@ -111,3 +125,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"SECRET LEAK: {len(leaks)} log lines contain a secret or a typed PIN, e.g.: {leaks[0][:300]}", red=True
         )
         session.exitstatus = 1
+
+
+_SLOW = ("reliability", "hostile", "bot/test_cli.py")
+"""Real bot processes (the CLI's too), chaos and Sentinel failover, fuzzing: ``./dev test
+-m "not slow"`` leaves them out of the quick loop, and so every hypothesis test (hundreds
+of generated cases each). Single slow tests elsewhere carry ``@pytest.mark.slow``."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        path = Path(str(item.fspath)).relative_to(tests).as_posix()
+        generated = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        if generated or any(path == slow or path.startswith(slow + "/") for slow in _SLOW):
+            item.add_marker(pytest.mark.slow)

@@ -21,6 +21,7 @@ from tests.conftest import slack_settings
 from tests.fakes.botframework import DEMO_CHANNEL, TENANT_ID, card_action, channel_message
 from tests.fakes.signing import command_body, interaction_body
 from tests.fixtures_teams import botframework, post_activity, teams_settings  # noqa: F401
+from tests.wait import eventually
 
 TEAM_CONVERSATION = "19:demo-onboarding@thread.tacv2"
 MEMBER_AAD = "6f1c2a7e-0000-4000-8000-00000000a001"
@@ -70,14 +71,11 @@ async def test_customer_on_teams_team_on_slack(both, fake_slack, botframework): 
     await post_signed(both, interaction_body(press(ack["action_id"], ack["value"], user="U0ONBOARD1", channel="C0ONBOARD01",
                                                    response_url=fake_slack.response_url("m"))))
     await fake_slack.wait_for("response_url")
-    for _ in range(100):
-        customer = [c for c in sent_to(botframework, DEMO_CHANNEL) if "picked up" in str(c.body)]
-        if customer:
-            break
-        import asyncio
+    def customer():
+        return [c for c in sent_to(botframework, DEMO_CHANNEL) if "picked up" in str(c.body)]
 
-        await asyncio.sleep(0.05)
-    assert len(customer) == 1
+    assert await eventually(customer, timeout=5)
+    assert len(customer()) == 1
 
 
 async def test_customer_on_slack_team_on_teams(both, fake_slack, botframework):  # noqa: F811

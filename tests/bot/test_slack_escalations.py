@@ -8,6 +8,7 @@ import json
 from tests.bot.test_slack_http import post_signed, texts_of
 from tests.cards.validate import assert_valid_blocks, assert_valid_view
 from tests.fakes.signing import command_body, interaction_body, submission  # noqa: F401 (re-exported for other suites)
+from tests.wait import eventually, quiet_for
 
 VALUES = {"subject": "Cannot badge in", "category": "site_access", "urgency": "urgent",
           "description": "Our engineers could not enter the IBX this morning."}
@@ -83,7 +84,7 @@ async def test_double_submitted_modal_creates_one_escalation(slack_client, fake_
     payload = interaction_body(submission(view, VALUES))
     await asyncio.gather(post_signed(slack_client, payload), post_signed(slack_client, payload))
     await fake_slack.wait_for("chat.postMessage", 3)
-    await asyncio.sleep(0.3)
+    await quiet_for(0.3)  # a second escalation's team card would follow the first within moments
     team_posts = [c for c in fake_slack.of("chat.postMessage") if c.args["channel"] == "C0ONBOARD01"]
     assert len(team_posts) == 1
     assert await slack_client.store.get("seq:esc") == "1"
@@ -139,10 +140,10 @@ async def test_the_confirmation_is_retried_when_slack_blips(slack_client, fake_s
     fake_slack.fail("chat.postMessage", Failure(status=500, channel="C0DEMO00001"), Failure(status=429, retry_after=0, channel="C0DEMO00001"))
     view = await open_modal(slack_client, fake_slack)
     await post_signed(slack_client, interaction_body(submission(view, VALUES)))
-    for _ in range(100):
-        confirmations = [c for c in fake_slack.of("chat.postMessage") if c.args["channel"] == "C0DEMO00001"]
-        if len(confirmations) == 3:
-            break
-        await asyncio.sleep(0.05)
+    def confirmations_():
+        return [c for c in fake_slack.of("chat.postMessage") if c.args["channel"] == "C0DEMO00001"]
+
+    await eventually(lambda: len(confirmations_()) == 3, timeout=5)
+    confirmations = confirmations_()
     assert len(confirmations) == 3  # two refused tries, then the one Slack accepted
     assert "ESC-000001" in confirmations[-1].args["text"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
@@ -11,6 +10,7 @@ import pytest
 from tests.cards.validate import assert_valid_blocks
 from tests.conftest import SIGNING_SECRET
 from tests.fakes.signing import command_body, event_body, interaction_body, slack_headers
+from tests.wait import quiet_for
 
 
 async def post_signed(client, body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None,
@@ -110,7 +110,7 @@ async def test_a_retried_event_is_answered_once(slack_client, fake_slack):
     await post_signed(slack_client, body, content_type="application/json")
     await post_signed(slack_client, body, content_type="application/json", extra={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     await fake_slack.wait_for("chat.postMessage")
-    await asyncio.sleep(0.2)  # a second answer, if any, would have been posted by now
+    await quiet_for(0.2)  # a second answer, if any, would have been posted by now
     assert len(fake_slack.of("chat.postMessage")) == 1
 
 

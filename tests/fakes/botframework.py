@@ -43,8 +43,20 @@ UNLINKED_CHANNEL = "19:unlinked-channel@thread.tacv2"
 ONBOARDING_CHANNEL = "19:demo-onboarding@thread.tacv2"
 
 
+_KEYS: list[rsa.RSAPrivateKey] = []
+_next_key = itertools.count()
+
+
 def new_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    """A signing key unlike the last few handed out.
+
+    Generating a 2048-bit key costs a fifth of a second, and every Teams test builds a
+    fake with one: the keys are generated once per run and handed out in turn, so any
+    eight calls in a row (more than a test makes) get different keys."""
+    n = next(_next_key) % 8
+    if n == len(_KEYS):
+        _KEYS.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return _KEYS[n]
 
 
 @dataclass

@@ -28,6 +28,7 @@ import aiohttp
 from tests.fakes.signing import interaction_body
 from tests.reliability.procs import BotProcess
 from tests.reliability.redis_peek import Peek
+from tests.wait import eventually, quiet_for
 from tests.reliability.slack_client import (
     MEMBER,
     STORE_DOWN,
@@ -493,7 +494,10 @@ async def test_sigkill_while_a_team_card_is_in_flight(redis_server_factory, bots
     victim.kill()
     killed = time.time()
     await fake.delay("chat.postMessage", 0)
-    await asyncio.sleep(3.0)  # Slack completes the post; the survivor must not re-send while the lease is held
+    # Slack completes the post; the survivor must not re-send while the lease is held.
+    await fake.wait_for(lambda cs: [c for c in cs if c["ok"] and c["ended"] is not None], method="chat.postMessage",
+                        channel=TEAM_CHANNEL, what="the post in flight, completed")
+    await quiet_for(1.0)  # two of the survivor's delivery passes
     posts = [c for c in await fake.calls("chat.postMessage", TEAM_CHANNEL) if c["ok"]]
     assert len(posts) == 1 and posts[0]["who"] == inflight["who"], posts
     peek = Peek(redis.url)
@@ -503,10 +507,8 @@ async def test_sigkill_while_a_team_card_is_in_flight(redis_server_factory, bots
 
     await asyncio.to_thread(peek.expire, list(leases))  # stand-in for the remaining lease time
     # The survivor takes the item over: wait until its outbox is empty.
-    deadline = time.monotonic() + 5
-    while (await asyncio.to_thread(peek.outbox))["due"] and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
-    await asyncio.sleep(1.0)
+    await eventually(lambda: not peek.outbox()["due"], timeout=5)
+    await quiet_for(0.6)  # one delivery pass for a stray second post
     posts = [c for c in await fake.calls("chat.postMessage", TEAM_CHANNEL) if c["ok"]]
     print(f"\nSIGKILL of {inflight['who']} with its team card in flight: {len(posts)} successful team card posts "
           f"({[p['who'] for p in posts]}); the item stayed blocked by the dead replica's lease, "

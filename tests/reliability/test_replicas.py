@@ -25,6 +25,7 @@ from tests.fakes.notifier import RecordingNotifier
 from tests.reliability.redis_peek import Peek
 from tests.reliability.slack_client import ACME_CHANNEL, TEAM_CHANNEL, VALUES, submission
 from tests.fakes.signing import interaction_body
+from tests.wait import eventually, quiet_for
 
 ACME = Where(Platform.SLACK, "T0DEMO", ACME_CHANNEL)
 
@@ -43,7 +44,9 @@ async def test_same_view_submission_on_both_replicas_is_one_escalation(redis_ser
 
     await fake.wait_for(lambda cs: [c for c in cs if c["ok"]], method="chat.postMessage", channel=TEAM_CHANNEL,
                         what="the team card")
-    await asyncio.sleep(2.0)  # both delivery loops run every 0.5 s: room for a second card to show up
+    # Nothing left to deliver, then one delivery pass (0.5 s) more for a second card to show up.
+    assert await eventually(lambda: Peek(redis.url).outbox()["due"] == [], timeout=10)
+    await quiet_for(0.6)
     team_posts = await fake.calls("chat.postMessage", TEAM_CHANNEL)
     assert [(c["esc"], c["ok"]) for c in team_posts] == [(["ESC-000001"], True)], team_posts
 
@@ -75,7 +78,7 @@ async def test_same_event_on_both_replicas_is_answered_once(redis_server_factory
         return [c for c in calls if c["method"] in ("chat.postMessage", "chat.postEphemeral") and c["channel"] == ACME_CHANNEL]
 
     await fake.wait_for(answers_in_channel, what="the answer to the mention")
-    await asyncio.sleep(1.5)
+    await quiet_for(0.5)  # a duplicate would be answered as fast as the first one was
     posted = answers_in_channel(await fake.calls())
     assert len(posted) == 1, posted
     assert posted[0]["ok"] and "account team of Acme Logistics" in posted[0]["text"], posted

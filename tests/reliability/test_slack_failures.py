@@ -22,6 +22,7 @@ from tests.conftest import MovableClock
 from tests.fakes.notifier import RecordingNotifier
 from tests.reliability.redis_peek import Peek
 from tests.reliability.slack_client import TEAM_CHANNEL, VALUES, submission
+from tests.wait import eventually, quiet_for
 
 HANG = 11.0  # longer than the bot's Slack client timeout (10 s): the call times out on the bot's side
 
@@ -48,7 +49,8 @@ async def test_team_card_survives_500_429_and_a_timeout_then_is_delivered_once(r
     attempts = await fake.wait_for(lambda cs: cs if any(c["ok"] for c in cs) else None, method="chat.postMessage",
                                    channel=TEAM_CHANNEL, timeout=40, what="a successful team card")
     print(f"team card delivered {time.monotonic() - started:.1f}s after the submit, attempt {len(attempts)}")
-    await asyncio.sleep(1.5)
+    assert await eventually(lambda: Peek(redis.url).outbox() == {"due": [], "dead": []}, timeout=5)
+    await quiet_for(0.6)  # one delivery pass (0.5 s) for a stray extra attempt
     attempts = await fake.calls("chat.postMessage", TEAM_CHANNEL)
     assert [c["fault"].split(":")[1] if c["fault"] else "ok" for c in attempts] == ["500", "429", "504", "ok"], attempts
     assert all(c["esc"] == ["ESC-000001"] for c in attempts)
@@ -78,7 +80,7 @@ async def test_channel_not_found_is_parked_and_shown_on_readyz(redis_server_fact
         await asyncio.sleep(0.2)
     assert parked == [{"id": "ESC-000001:team:slack", "platform": "slack", "error": "slack error channel_not_found"}]
     assert ready.status == 200  # parked items are reported; restarting the replica would not help
-    await asyncio.sleep(2.0)
+    await quiet_for(1.5)  # past the first retry's backoff (1 s, jitter up to 1.2 s): none may come
     attempts = await fake.calls("chat.postMessage", TEAM_CHANNEL)
     assert len(attempts) == 1, "a permanent error must not be retried"
     peek = Peek(redis.url)

@@ -545,6 +545,7 @@ class TestRedisStore:
         finally:
             await store.close()
 
+    @pytest.mark.slow
     async def test_outage_every_method_fails_fast_without_password_then_recovers(
         self, redis_server_factory: RedisServerFactory
     ) -> None:
@@ -586,6 +587,7 @@ class TestRedisStore:
         finally:
             await store.close()
 
+    @pytest.mark.slow
     async def test_restart_is_survived_without_a_failed_call(self, redis_server_factory: RedisServerFactory) -> None:
         server = redis_server_factory()
         store = RedisStore.from_url(server.url)
@@ -602,6 +604,7 @@ class TestRedisStore:
         finally:
             await store.close()
 
+    @pytest.mark.slow
     async def test_hung_server_times_out_as_unavailable(self, redis_server_factory: RedisServerFactory) -> None:
         server = redis_server_factory(password=self.PASSWORD)
         store = RedisStore.from_url(server.url, breaker=0)
@@ -621,6 +624,7 @@ class TestRedisStore:
         finally:
             await store.close()
 
+    @pytest.mark.slow
     async def test_after_an_outage_calls_fail_at_once_for_a_moment(self, redis_server_factory: RedisServerFactory) -> None:
         """A hung Redis costs one socket timeout per breaker window, not one per call:
         a turn makes several store calls inside Slack's 3 s."""
@@ -725,6 +729,7 @@ class TestRedisStore:
             assert part not in text
         assert "invalid Redis URL" in str(info.value)
 
+    @pytest.mark.slow
     @pytest.mark.parametrize("how", ["restart", "kill"])
     async def test_appendonly_data_survives(self, redis_server_factory: RedisServerFactory, how: str) -> None:
         server = redis_server_factory(appendonly=True)
@@ -753,6 +758,7 @@ class TestRedisStore:
         finally:
             await store.close()
 
+    @pytest.mark.slow
     async def test_from_sentinel_follows_the_master(self, redis_server_factory: RedisServerFactory) -> None:
         master = redis_server_factory(password=self.PASSWORD)
         sentinel = RedisSentinel(master, service="onboarding", binary=master.binary)
