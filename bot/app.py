@@ -147,6 +147,8 @@ def create_app(
         if loop_task is not None:
             await loop_task
         await app[BACKGROUND].drain()
+        if "slack" in app[EXTRAS]:
+            await app[EXTRAS]["slack"].close()
         if "teams" in app[EXTRAS]:
             await app[EXTRAS]["teams"].close()
         if own_store:

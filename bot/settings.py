@@ -87,6 +87,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     rate_limit_per_user: int = 30
     rate_limit_per_conversation: int = 120
+    lookup_budget_seconds: float = 0.5
     extras: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -125,6 +126,7 @@ class Settings:
             teams_dev_no_auth=env.get("TEAMS_DEV_NO_AUTH", "").strip() in ("1", "true", "yes"),
             rate_limit_per_user=_int(env, "RATE_LIMIT_PER_USER", 30),
             rate_limit_per_conversation=_int(env, "RATE_LIMIT_PER_CONVERSATION", 120),
+            lookup_budget_seconds=_seconds(env, "LOOKUP_BUDGET_SECONDS", 0.5),
         )
 
     @property

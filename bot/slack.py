@@ -34,6 +34,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import Background
+from bot.budget import within
 from bot.metrics import Metrics
 from bot.settings import Settings
 from cards import slack as blockkit
@@ -151,14 +152,20 @@ class LocaleCache:
     """Slack users' locales (``users.info``), cached in-process and in the store.
 
     The lookup is an HTTP call; doing it on every command would put Slack's latency on
-    every reply, so a hit is remembered for a day and a failure for five minutes.
+    every reply, so a hit is remembered for a day and a failure for five minutes. A
+    turn waits for a lookup at most ``budget`` seconds (and not at all while one for the
+    same user is already under way): past that it answers in the language guessed from
+    the text or the account's, and the lookup finishes in the background for next time.
     """
 
-    def __init__(self, client: AsyncWebClient, store: Store, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, client: AsyncWebClient, store: Store, clock: Callable[[], float] = time.monotonic,
+                 *, budget: float = 0.5):
         self.client = client
         self.store = store
         self.clock = clock
+        self.budget = budget
         self.local: dict[str, tuple[float, str]] = {}
+        self._pending: dict[str, asyncio.Task[str]] = {}
 
     async def get(self, team: str, user: str) -> str | None:
         key = f"slocale:{team}:{user}"
@@ -166,6 +173,9 @@ class LocaleCache:
         now = self.clock()
         if hit and hit[0] > now:
             return hit[1] or None
+        pending = self._pending.get(key)
+        if pending is not None:
+            return None  # a lookup is under way: no turn waits on it twice
         try:
             stored = await self.store.get(key)
         except StoreUnavailable:
@@ -173,6 +183,18 @@ class LocaleCache:
         if stored is not None:
             self._remember(key, stored, _LOCALE_TTL)
             return stored or None
+        if len(self._pending) >= 1000:
+            return None  # Slack is not answering anyone: stop asking until it does
+        task = asyncio.get_running_loop().create_task(self._lookup(key, user))
+        self._pending[key] = task
+        task.add_done_callback(lambda _: self._pending.pop(key, None))
+        try:
+            return await within(task, self.budget) or None
+        except TimeoutError:
+            log.info("users.info is slow; answering in the guessed or account language meanwhile")
+            return None
+
+    async def _lookup(self, key: str, user: str) -> str:
         locale = ""
         ttl = _LOCALE_TTL
         try:
@@ -186,7 +208,14 @@ class LocaleCache:
             await self.store.set(key, locale, ttl=ttl)
         except StoreUnavailable:
             pass
-        return locale or None
+        return locale
+
+    async def close(self) -> None:
+        """Stop lookups still waiting on Slack (shutdown)."""
+        for task in list(self._pending.values()):
+            task.cancel()
+        if self._pending:
+            await asyncio.gather(*self._pending.values(), return_exceptions=True)
 
     def _remember(self, key: str, locale: str, ttl: float) -> None:
         if len(self.local) > 10_000:
@@ -250,8 +279,11 @@ class SlackAdapter:
         )
         self.notifier = SlackNotifier(self.client)
         self.verifier = SignatureVerifier(settings.slack_signing_secret)
-        self.locales = LocaleCache(self.client, store)
+        self.locales = LocaleCache(self.client, store, budget=settings.lookup_budget_seconds)
         self._auth: AuthorizeResult | None = None
+        self._auth_task: asyncio.Task[AuthorizeResult | None] | None = None
+        self._auth_failures = 0
+        self._auth_retry_at = 0.0
         self._rendered: dict[Hashable, tuple[Card, dict[str, Any]]] = {}
         self._acks: dict[Hashable, tuple[Card, str]] = {}
         self.app = AsyncApp(
@@ -312,18 +344,49 @@ class SlackAdapter:
         return _to_aiohttp(bolt_response)
 
     async def _authorize(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        """One ``auth.test`` per process; when Slack is unreachable, carry on with the token
-        (bolt's own single-team authorization would refuse every request instead)."""
-        if self._auth is None:
+        """The bot's identity from ``auth.test``, asked once per process.
+
+        Every request waits on it at most the lookup budget; without it the request
+        goes on with the token alone (bolt's own single-team authorization would refuse
+        every request instead). A failure is not retried per request: the next attempt
+        waits 1 s, then 2, 4... up to 5 minutes.
+        """
+        if self._auth is not None:
+            return self._auth
+        if self._auth_task is None and time.monotonic() >= self._auth_retry_at:
+            # Only the request that asks waits (its budget); others go on meanwhile.
+            task = self._auth_task = asyncio.get_running_loop().create_task(self._auth_test())
             try:
-                result = await self.client.auth_test()
-                self._auth = AuthorizeResult.from_auth_test_response(
-                    auth_test_response=result, bot_token=self.settings.slack_bot_token
-                )
-            except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
-                log.warning("auth.test failed (%s); continuing without the bot user id", type(exc).__name__)
-                return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self.settings.slack_bot_token)
-        return self._auth
+                result = await within(task, self.settings.lookup_budget_seconds)
+            except TimeoutError:
+                result = None
+            if result is not None:
+                return result
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self.settings.slack_bot_token)
+
+    async def _auth_test(self) -> AuthorizeResult | None:
+        try:
+            result = await self.client.auth_test()
+            self._auth = AuthorizeResult.from_auth_test_response(
+                auth_test_response=result, bot_token=self.settings.slack_bot_token
+            )
+            return self._auth
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            self._auth_failures += 1
+            pause = min(300.0, 2.0 ** (self._auth_failures - 1))
+            self._auth_retry_at = time.monotonic() + pause
+            log.warning("auth.test failed (%s); continuing without the bot user id, next try in %.0f s",
+                        type(exc).__name__, pause)
+            return None
+        finally:
+            self._auth_task = None
+
+    async def close(self) -> None:
+        """Stop calls still waiting on Slack (shutdown)."""
+        if self._auth_task is not None:
+            self._auth_task.cancel()
+            await asyncio.gather(self._auth_task, return_exceptions=True)
+        await self.locales.close()
 
     # -- turns --------------------------------------------------------------------
     async def _run(self, turn: Turn) -> Outcome:
