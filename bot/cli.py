@@ -55,6 +55,11 @@ def describe(settings: Settings) -> list[str]:
         lines.append("Teams: enabled WITHOUT authentication (TEAMS_DEV_NO_AUTH=1, for the Bot Framework Emulator only)")
     else:
         lines.append("Teams: disabled; set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to enable it")
+    lines.append(f"config: {settings.config_dir.resolve()}")
+    if not settings.slack_enabled and not settings.teams_enabled:
+        lines.append("no platform is configured, so nothing can reach this bot yet; to try it anyway: "
+                     "'./dev console' talks to it in a terminal, or run 'TEAMS_DEV_NO_AUTH=1 ./dev serve' "
+                     f"and point the Bot Framework Emulator at http://localhost:{settings.port}/api/messages")
     return lines
 
 

@@ -54,6 +54,16 @@ def test_serve_summary_says_what_to_set_without_secrets():
     secret = "s3cr3t-signing-value"
     enabled = "\n".join(describe(Settings.from_env({"SLACK_SIGNING_SECRET": secret, "SLACK_BOT_TOKEN": "xoxb-1-2"})))
     assert "Slack: enabled" in enabled and secret not in enabled and "xoxb" not in enabled
+    assert "no platform is configured" not in enabled
+
+
+def test_serve_without_any_platform_says_how_to_try_the_bot_and_which_config(tmp_path):
+    lines = "\n".join(describe(Settings.from_env({"BOT_CONFIG_DIR": str(tmp_path)})))
+    assert "./dev console" in lines
+    assert "TEAMS_DEV_NO_AUTH=1" in lines and "Bot Framework Emulator" in lines
+    assert f"config: {tmp_path.resolve()}" in lines
+    emulator = "\n".join(describe(Settings.from_env({"TEAMS_DEV_NO_AUTH": "1"})))
+    assert "./dev console" not in emulator and "config: " in emulator
 
 
 def test_bad_settings_are_named():
@@ -96,6 +106,7 @@ def test_serve_starts_and_answers_health(tmp_path):
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
     assert "embedded in-memory store" in out and "stopped" in out
+    assert "./dev console" in out and f"config: {ROOT / 'config'}" in out
 
 
 def test_console_explains_a_route():
