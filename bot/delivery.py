@@ -80,6 +80,7 @@ class Deliverer:
                 log.warning("delivery paused: store unavailable (%s)", type(exc).__name__)
             except Exception:  # noqa: BLE001 - the loop must survive a bug in one item
                 log.exception("delivery pass failed")
+                self.metrics.bug("any", "delivery")
             self.wake.clear()
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=self.interval)

@@ -40,6 +40,7 @@ from bot.settings import Settings
 from cards import slack as blockkit
 from cards.model import Card
 from cards.text import readable
+from handlers.i18n import Translator, guess_language
 from handlers.ports import DeliveryError, Store, StoreUnavailable, Target
 from handlers.router import Dispatcher, Outcome
 from handlers.turn import (
@@ -304,15 +305,15 @@ class SlackAdapter:
         # The slash command is answered by a class-based middleware, after bolt's own
         # middleware verified the signature and authorized the request (see
         # ``_SlashCommand``); everything else goes to listeners.
-        self.app.use(_SlashCommand(command, self._on_command))
-        self.app.event("app_mention")(self._on_mention)
-        self.app.event("message")(self._on_message)
-        self.app.event("app_home_opened")(self._on_home)
+        self.app.use(_SlashCommand(command, self._answer_command))
+        self.app.event("app_mention")(self._guarded("event", self._on_mention))
+        self.app.event("message")(self._guarded("event", self._on_message))
+        self.app.event("app_home_opened")(self._guarded("event", self._on_home))
         self.app.event("member_joined_channel")(self._on_ignored_event)
-        self.app.action(re.compile(".*"))(self._on_action)
-        self.app.view_submission(_OUR_CALLBACK)(self._on_view_submission)
-        self.app.view_closed(_OUR_CALLBACK)(self._on_view_closed)
-        self.app.shortcut("escalate_message")(self._on_shortcut)
+        self.app.action(re.compile(".*"))(self._guarded("block_actions", self._on_action))
+        self.app.view_submission(_OUR_CALLBACK)(self._guarded("view_submission", self._on_view_submission))
+        self.app.view_closed(_OUR_CALLBACK)(self._guarded("view_closed", self._on_view_closed))
+        self.app.shortcut("escalate_message")(self._guarded("shortcut", self._on_shortcut))
 
     # -- HTTP ---------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -332,8 +333,9 @@ class SlackAdapter:
         if bolt_response.status == 401:
             self.metrics.rejected.labels("slack", "signature").inc()
         elif bolt_response.status >= 500:
-            # Bolt answers 500 to anything that breaks its parsing or a listener; behind a
-            # valid signature that is a malformed payload, and Slack must not retry it.
+            # Bolt's own parsing or matching broke on the payload (this app's listeners
+            # never raise, see ``_guarded``): behind a valid signature that is a
+            # malformed payload, and Slack must not retry it.
             self.metrics.rejected.labels("slack", "malformed").inc()
             return web.json_response({"error": "malformed request"}, status=400)
         elif bolt_response.status == 404:
@@ -342,6 +344,39 @@ class SlackAdapter:
         if "set-cookie" in bolt_response.headers:
             return await to_aiohttp_response(bolt_response)
         return _to_aiohttp(bolt_response)
+
+    def _bug(self, where: str, error: BaseException) -> None:
+        """An exception in this app's code: logged with its traceback and counted in
+        ``bot_errors_total``; the caller answers Slack with a 200, so Slack does not send
+        the same request again into the same bug."""
+        log.error("handling a Slack %s failed", where, exc_info=error)
+        self.metrics.bug("slack", where)
+
+    def _guarded(self, where: str, listener: Callable[[AsyncArgs], Awaitable[None]]) -> Callable[[AsyncArgs], Awaitable[None]]:
+        """``listener`` for bolt, with its exceptions counted and acknowledged (bolt would
+        answer 500, which ``handle`` cannot tell from a payload bolt could not read). A
+        button or a form cannot show a text in its acknowledgement: the ack is empty."""
+
+        async def guarded(args: AsyncArgs) -> None:
+            try:
+                await listener(args)
+            except Exception as exc:  # noqa: BLE001 - counted and logged, never a 500
+                self._bug(where, exc)
+                if args.ack.response is None:
+                    await args.ack()
+
+        return guarded
+
+    async def _answer_command(self, body: dict[str, Any]) -> BoltResponse:
+        """``_on_command``, answering a bug with a polite message (the answer is the message)."""
+        try:
+            return await self._on_command(body)
+        except Exception as exc:  # noqa: BLE001 - counted and logged, never a 500
+            self._bug("command", exc)
+            lang = guess_language(str(body.get("text", ""))) or "en"
+            text = Translator(lang, self.dispatcher.services.catalog.texts)("error.internal")
+            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", **_text_blocks(text)}),
+                                headers={"content-type": "application/json"})
 
     async def _authorize(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         """The bot's identity from ``auth.test``, asked once per process.
