@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from bot import logs
 from bot.settings import Settings, SettingsError
@@ -18,12 +19,26 @@ from bot.settings import Settings, SettingsError
 log = logging.getLogger("bot")
 
 
+def _json_wanted() -> bool:
+    return os.environ.get("LOG_FORMAT", "").strip().lower() == "json"
+
+
+def _refuse(lines: list[dict[str, str]], text: str, code: int) -> NoReturn:
+    """Print why the command cannot go on (one JSON object a line with LOG_FORMAT=json,
+    like every other log line) and exit with ``code``."""
+    if _json_wanted():
+        for line in lines:
+            print(json.dumps({"level": "error", "logger": "bot.config", **line}, ensure_ascii=False), file=sys.stderr)
+    else:
+        print(text, file=sys.stderr)
+    raise SystemExit(code)
+
+
 def _settings() -> Settings:
     try:
         return Settings.from_env(os.environ)
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _refuse([{"msg": f"invalid setting: {exc}"}], f"error: {exc}", 2)
 
 
 def _catalog(settings: Settings):
@@ -32,8 +47,18 @@ def _catalog(settings: Settings):
     try:
         return load_catalog(settings.config_dir)
     except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        raise SystemExit(1) from None
+        where = settings.config_dir
+        lines = [{"msg": f"invalid configuration: {p}", "config_dir": str(where), "file": p.file, "field": p.field,
+                  "problem": p.message} for p in exc.details]
+        _refuse(lines, f"{where}: invalid configuration, {len(exc.problems)} problem(s):\n  " + "\n  ".join(exc.problems), 1)
+
+
+def public_url_warning(settings: Settings) -> str | None:
+    """Slack and Teams only call HTTPS addresses: say so when PUBLIC_URL is not one."""
+    if settings.public_url.startswith("https://"):
+        return None
+    return (f"PUBLIC_URL {settings.public_url} is not HTTPS: Slack and Teams only send requests to https:// "
+            "addresses, so set PUBLIC_URL to this server's public HTTPS address")
 
 
 def describe(settings: Settings) -> list[str]:
@@ -81,6 +106,9 @@ async def _serve(settings: Settings) -> None:
     await site.start()
     for line in describe(settings):
         log.info(line)
+    warning = public_url_warning(settings)
+    if warning and (settings.slack_enabled or settings.microsoft_app_id):
+        log.warning(warning)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -137,6 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "manifest":
         catalog = _catalog(settings)
+        warning = public_url_warning(settings)
+        if warning:
+            log.warning("%s; this manifest points at it", warning)
         if args.platform == "slack":
             from bot.manifest import slack_manifest_yaml
 

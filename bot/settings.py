@@ -100,6 +100,9 @@ class Settings:
             raise SettingsError(f"MICROSOFT_APP_TYPE must be one of {', '.join(_APP_TYPES)}, got {app_type!r}")
         port = _int(env, "PORT", 3978)
         public_url = env.get("PUBLIC_URL", "").strip().rstrip("/") or f"http://localhost:{port}"
+        scheme, sep, rest = public_url.partition("://")
+        if not sep or scheme.lower() not in ("https", "http") or not rest:
+            raise SettingsError(f"PUBLIC_URL must be a full address such as https://bot.example.com, got {public_url!r}")
         api_url = env.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
         if not api_url.endswith("/"):
             api_url += "/"
