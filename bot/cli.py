@@ -1,4 +1,4 @@
-"""``onboarding-bot``: serve, console, check-config, manifest slack|teams."""
+"""onboarding-bot: serve, console, check-config, manifest slack|teams."""
 
 from __future__ import annotations
 
@@ -119,14 +119,34 @@ async def _serve(settings: Settings) -> None:
     log.info("stopped")
 
 
+async def _console(settings: Settings, catalog, clock, account: str, user: str, lang: str | None) -> None:
+    """The console on the store ``serve`` would open, closed on the way out."""
+    from bot.app import open_store
+    from bot.console import run_console
+
+    store = await open_store(settings)
+    try:
+        await run_console(catalog, clock, account, user, lang, store=store)
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            await close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="onboarding-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the HTTP server (Slack, Teams, health routes)")
-    console = sub.add_parser("console", help="talk to the bot in this terminal")
+    console = sub.add_parser(
+        "console", help="talk to the bot in this terminal",
+        description="Talk to the bot in this terminal: the same answers and cards as in Slack or Teams, drawn as text. "
+                    "With REDIS_URL set it shares escalations, links and language choices with the running servers. "
+                    "Ctrl-D or Ctrl-C quits.")
     console.add_argument("--account", default="acme-logistics", help="account id the console conversation belongs to")
-    console.add_argument("--user", default="you@example.com", help="who you are (an onboarding-team e-mail acts as a member)")
-    console.add_argument("--lang", choices=("en", "fr"), default=None)
+    console.add_argument("--user", default="you@example.com",
+                         help="who you are; an onboarding-team member's e-mail sees the team's cards and can "
+                              "acknowledge, assign and resolve escalations")
+    console.add_argument("--lang", choices=("en", "fr"), default=None, help="reply language (default: the account's)")
     sub.add_parser("check-config", help="validate config/ and report every problem")
     manifest = sub.add_parser("manifest", help="print the Slack manifest or write the Teams app package")
     manifest.add_argument("platform", choices=("slack", "teams"))
@@ -155,13 +175,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "console":
         from bot.app import utc_now
-        from bot.console import run_console
 
         catalog = _catalog(settings)
         if catalog.account(args.account) is None:
             print(f"unknown account {args.account!r}; known: {', '.join(a.id for a in catalog.accounts)}", file=sys.stderr)
             return 2
-        asyncio.run(run_console(catalog, utc_now, args.account, args.user, args.lang))
+        try:
+            asyncio.run(_console(settings, catalog, utc_now, args.account, args.user, args.lang))
+        except KeyboardInterrupt:
+            print(file=sys.stderr)  # Ctrl-C: leave the prompt line, no traceback
+            return 130
         return 0
     if command == "manifest":
         catalog = _catalog(settings)

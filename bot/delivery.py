@@ -151,6 +151,8 @@ class Deliverer:
                 delay = min(delay * 2, 1.0)
 
     async def _send(self, item: OutboxItem) -> None:
+        if item.target.platform == "console":
+            return  # someone at a console (sharing this Redis) reads updates with status there
         notifier = self.notifiers.get(item.target.platform)
         if notifier is None:
             raise DeliveryError(f"{item.target.platform} is not enabled on this server", permanent=True)
