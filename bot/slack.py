@@ -363,9 +363,19 @@ class SlackAdapter:
             except Exception as exc:  # noqa: BLE001 - counted and logged, never a 500
                 self._bug(where, exc)
                 if args.ack.response is None:
-                    await args.ack()
+                    block = _first_input_block(args.body) if where == "view_submission" else None
+                    if block:
+                        # The form stays open, with what was typed and a polite word.
+                        await args.ack(response_action="errors", errors={block: self._sorry(args.body)})
+                    else:
+                        await args.ack()
 
         return guarded
+
+    def _sorry(self, body: Any) -> str:
+        """``error.internal`` in the language the text suggests, else English."""
+        text = str(body.get("text", "")) if isinstance(body, dict) else ""
+        return Translator(guess_language(text) or "en", self.dispatcher.services.catalog.texts)("error.internal")
 
     async def _answer_command(self, body: dict[str, Any]) -> BoltResponse:
         """``_on_command``, answering a bug with a polite message (the answer is the message)."""
@@ -373,8 +383,7 @@ class SlackAdapter:
             return await self._on_command(body)
         except Exception as exc:  # noqa: BLE001 - counted and logged, never a 500
             self._bug("command", exc)
-            lang = guess_language(str(body.get("text", ""))) or "en"
-            text = Translator(lang, self.dispatcher.services.catalog.texts)("error.internal")
+            text = self._sorry(body)
             return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", **_text_blocks(text)}),
                                 headers={"content-type": "application/json"})
 
@@ -724,6 +733,16 @@ class SlackAdapter:
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
             self.metrics.errors.labels("slack", "views_publish").inc()
             log.warning("views.publish failed: %s", _slack_error(exc))
+
+
+def _first_input_block(body: Any) -> str | None:
+    """The block id of a submitted modal's first input, where an error can be shown."""
+    view = body.get("view") if isinstance(body, dict) else None
+    blocks = view.get("blocks") if isinstance(view, dict) else None
+    for block in blocks if isinstance(blocks, list) else ():
+        if isinstance(block, dict) and block.get("type") == "input" and isinstance(block.get("block_id"), str):
+            return block["block_id"]
+    return None
 
 
 def _strip_mentions(text: str) -> str:

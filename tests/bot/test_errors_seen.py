@@ -101,3 +101,19 @@ async def test_a_bug_in_the_teams_adapter_is_a_200_counted_with_its_traceback(te
         assert "Something went wrong on my side" in json.dumps(await resp.json())
     assert await errors(teams_client) == {'platform="teams",where="turn"': 1.0}
     assert tracebacks(caplog)
+
+
+async def test_a_bug_on_a_form_submit_keeps_the_form_open_with_a_polite_word(slack_client, fake_slack, monkeypatch, caplog):
+    from tests.bot.test_slack_escalations import VALUES, open_modal
+    from tests.fakes.signing import submission
+
+    view = await open_modal(slack_client, fake_slack)
+    monkeypatch.setattr(blockkit, "parse_view_submission", boom)
+    resp = await post_signed(slack_client, interaction_body(submission(view, VALUES)))
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["response_action"] == "errors"
+    [(block, message)] = body["errors"].items()
+    assert block == "subject" and "Something went wrong on my side" in message
+    assert await errors(slack_client) == {'platform="slack",where="view_submission"': 1.0}
+    assert tracebacks(caplog)
