@@ -355,7 +355,8 @@ class SlackAdapter:
     def _guarded(self, where: str, listener: Callable[[AsyncArgs], Awaitable[None]]) -> Callable[[AsyncArgs], Awaitable[None]]:
         """``listener`` for bolt, with its exceptions counted and acknowledged (bolt would
         answer 500, which ``handle`` cannot tell from a payload bolt could not read). A
-        button or a form cannot show a text in its acknowledgement: the ack is empty."""
+        submitted form stays open with a polite word under its first input; a button or
+        an event gets the empty acknowledgement (it cannot show a text)."""
 
         async def guarded(args: AsyncArgs) -> None:
             try:
@@ -415,7 +416,7 @@ class SlackAdapter:
                 auth_test_response=result, bot_token=self.settings.slack_bot_token
             )
             return self._auth
-        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
             self._auth_failures += 1
             pause = min(300.0, 2.0 ** (self._auth_failures - 1))
             self._auth_retry_at = time.monotonic() + pause
