@@ -32,7 +32,7 @@ from handlers.ports import Clock, Store, StoreUnavailable
 from handlers.router import Dispatcher
 from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Platform, Reply, Response, Turn, TurnKind, Where
 
-_TEAM_ACTION = re.compile(r"^(ack|acknowledge|assign|resolve|reopen)\s+(?:esc-?)?(\d{1,9})(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
+_TEAM_ACTION = re.compile(r"^(ack|acknowledge|assign|resolve|reopen)\s+(esc-?)?(\d{1,9})(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
 _ACTIONS = {"ack": ACK, "acknowledge": ACK, "assign": ASSIGN, "resolve": RESOLVE, "reopen": REOPEN}
 _CANCEL = ("cancel", "annuler", "/cancel")
 _INBOX = ("inbox", "escalations")
@@ -101,8 +101,9 @@ class Console:
             await self._dispatch(Turn(TurnKind.HOME, self.where, self.user, locale=self.locale))
             return
         team_action = _TEAM_ACTION.match(line)
-        if team_action:
-            await self._team_action(team_action.group(1).casefold(), int(team_action.group(2)), team_action.group(3) or "")
+        # "assign 3 racks to us" from a customer is a question; "ack ESC-000001" is not.
+        if team_action and (self.member is not None or team_action.group(2)):
+            await self._team_action(team_action.group(1).casefold(), int(team_action.group(3)), team_action.group(4) or "")
             return
         await self._dispatch(Turn(TurnKind.MESSAGE, self.where, self.user, locale=self.locale, text=line))
 

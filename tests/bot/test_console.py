@@ -57,8 +57,10 @@ def test_a_member_starts_with_the_open_escalations_and_can_resolve_through_the_n
 
 
 def test_a_customer_cannot_act_on_escalations():
-    out = console(ESCALATE + "ack ESC-000001\n")
-    assert "Only members of the onboarding team can do that." in answers(out)[-1]
+    out = console(ESCALATE + "ack ESC-000001\nassign 3 new racks to us\n")
+    refused, question = answers(out)[-2:]
+    assert "Only members of the onboarding team can do that." in refused
+    assert "Only members" not in question and "Sanne de Vries" in question  # new racks: the Account Manager
     assert "In the onboarding team's channel" not in out  # a customer does not see the team's card
 
 
