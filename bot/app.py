@@ -99,8 +99,8 @@ def create_app(
     max_bytes = settings.max_body_bytes
     app[SETTINGS] = settings
     app[CATALOG] = catalog
-    app[METRICS] = Metrics()
-    app[BACKGROUND] = Background()
+    counters = app[METRICS] = Metrics()
+    app[BACKGROUND] = Background(on_failure=lambda: counters.bug("any", "background"))
     app[EXTRAS] = {}
     router = build_router()
 
@@ -118,6 +118,7 @@ def create_app(
             strict_texts=strict_texts,
             wake_outbox=wake.set,
             limits=Limits(settings.rate_limit_per_user, settings.rate_limit_per_conversation, settings.rate_limit_escalations),
+            report_error=counters.bug,
             platforms=frozenset(p for p, on in (("slack", settings.slack_enabled), ("teams", settings.teams_enabled)) if on),
         )
         app[STORE] = the_store
@@ -147,6 +148,8 @@ def create_app(
         if loop_task is not None:
             await loop_task
         await app[BACKGROUND].drain()
+        if "slack" in app[EXTRAS]:
+            await app[EXTRAS]["slack"].close()
         if "teams" in app[EXTRAS]:
             await app[EXTRAS]["teams"].close()
         if own_store:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Coroutine
+from typing import Callable, Coroutine
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,8 @@ class Background:
     which delays the request that asked for the work. That is the backpressure a
     flood needs: without it, acked-but-unfinished work piles up in memory."""
 
-    def __init__(self, limit: int = 256) -> None:
+    def __init__(self, limit: int = 256, on_failure: Callable[[], None] = lambda: None) -> None:
+        self._on_failure = on_failure  # counts the failure (``Metrics.bug``); the traceback is logged here
         self._tasks: set[asyncio.Task[None]] = set()
         self._limit = limit
         self._slots: asyncio.Semaphore | None = None
@@ -43,6 +44,7 @@ class Background:
             self._slots.release()
         if not task.cancelled() and task.exception() is not None:
             log.error("background task failed", exc_info=task.exception())
+            self._on_failure()
 
     @property
     def pending(self) -> int:

@@ -1,16 +1,17 @@
-"""``onboarding-bot``: serve, console, check-config, manifest slack|teams."""
+"""onboarding-bot: serve, console, check-config, manifest slack|teams."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import gc
+import json
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from bot import logs
 from bot.settings import Settings, SettingsError
@@ -18,12 +19,26 @@ from bot.settings import Settings, SettingsError
 log = logging.getLogger("bot")
 
 
+def _json_wanted() -> bool:
+    return os.environ.get("LOG_FORMAT", "").strip().lower() == "json"
+
+
+def _refuse(lines: list[dict[str, str]], text: str, code: int) -> NoReturn:
+    """Print why the command cannot go on (one JSON object a line with LOG_FORMAT=json,
+    like every other log line) and exit with ``code``."""
+    if _json_wanted():
+        for line in lines:
+            print(json.dumps({"level": "error", "logger": "bot.config", **line}, ensure_ascii=False), file=sys.stderr)
+    else:
+        print(text, file=sys.stderr)
+    raise SystemExit(code)
+
+
 def _settings() -> Settings:
     try:
         return Settings.from_env(os.environ)
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+        _refuse([{"msg": f"invalid setting: {exc}"}], f"error: {exc}", 2)
 
 
 def _catalog(settings: Settings):
@@ -32,8 +47,18 @@ def _catalog(settings: Settings):
     try:
         return load_catalog(settings.config_dir)
     except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        raise SystemExit(1) from None
+        where = settings.config_dir
+        lines = [{"msg": f"invalid configuration: {p}", "config_dir": str(where), "file": p.file, "field": p.field,
+                  "problem": p.message} for p in exc.details]
+        _refuse(lines, f"{where}: invalid configuration, {len(exc.problems)} problem(s):\n  " + "\n  ".join(exc.problems), 1)
+
+
+def public_url_warning(settings: Settings) -> str | None:
+    """Slack and Teams only call HTTPS addresses: say so when PUBLIC_URL is not one."""
+    if settings.public_url.startswith("https://"):
+        return None
+    return (f"PUBLIC_URL {settings.public_url} is not HTTPS: Slack and Teams only send requests to https:// "
+            "addresses, so set PUBLIC_URL to this server's public HTTPS address")
 
 
 def describe(settings: Settings) -> list[str]:
@@ -55,6 +80,11 @@ def describe(settings: Settings) -> list[str]:
         lines.append("Teams: enabled WITHOUT authentication (TEAMS_DEV_NO_AUTH=1, for the Bot Framework Emulator only)")
     else:
         lines.append("Teams: disabled; set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD to enable it")
+    lines.append(f"config: {settings.config_dir.resolve()}")
+    if not settings.slack_enabled and not settings.teams_enabled:
+        lines.append("no platform is configured, so nothing can reach this bot yet; to try it anyway: "
+                     "'./dev console' talks to it in a terminal, or run 'TEAMS_DEV_NO_AUTH=1 ./dev serve' "
+                     f"and point the Bot Framework Emulator at http://localhost:{settings.port}/api/messages")
     return lines
 
 
@@ -76,6 +106,9 @@ async def _serve(settings: Settings) -> None:
     await site.start()
     for line in describe(settings):
         log.info(line)
+    warning = public_url_warning(settings)
+    if warning and (settings.slack_enabled or settings.microsoft_app_id):
+        log.warning(warning)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -86,14 +119,34 @@ async def _serve(settings: Settings) -> None:
     log.info("stopped")
 
 
+async def _console(settings: Settings, catalog, clock, account: str, user: str, lang: str | None) -> None:
+    """The console on the store ``serve`` would open, closed on the way out."""
+    from bot.app import open_store
+    from bot.console import run_console
+
+    store = await open_store(settings)
+    try:
+        await run_console(catalog, clock, account, user, lang, store=store)
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            await close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="onboarding-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the HTTP server (Slack, Teams, health routes)")
-    console = sub.add_parser("console", help="talk to the bot in this terminal")
+    console = sub.add_parser(
+        "console", help="talk to the bot in this terminal",
+        description="Talk to the bot in this terminal: the same answers and cards as in Slack or Teams, drawn as text. "
+                    "With REDIS_URL set it shares escalations, links and language choices with the running servers. "
+                    "Ctrl-D or Ctrl-C quits.")
     console.add_argument("--account", default="acme-logistics", help="account id the console conversation belongs to")
-    console.add_argument("--user", default="you@example.com", help="who you are (an onboarding-team e-mail acts as a member)")
-    console.add_argument("--lang", choices=("en", "fr"), default=None)
+    console.add_argument("--user", default="you@example.com",
+                         help="who you are; an onboarding-team member's e-mail sees the team's cards and can "
+                              "acknowledge, assign and resolve escalations")
+    console.add_argument("--lang", choices=("en", "fr"), default=None, help="reply language (default: the account's)")
     sub.add_parser("check-config", help="validate config/ and report every problem")
     manifest = sub.add_parser("manifest", help="print the Slack manifest or write the Teams app package")
     manifest.add_argument("platform", choices=("slack", "teams"))
@@ -122,16 +175,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "console":
         from bot.app import utc_now
-        from bot.console import run_console
 
         catalog = _catalog(settings)
         if catalog.account(args.account) is None:
             print(f"unknown account {args.account!r}; known: {', '.join(a.id for a in catalog.accounts)}", file=sys.stderr)
             return 2
-        asyncio.run(run_console(catalog, utc_now, args.account, args.user, args.lang))
+        try:
+            asyncio.run(_console(settings, catalog, utc_now, args.account, args.user, args.lang))
+        except KeyboardInterrupt:
+            print(file=sys.stderr)  # Ctrl-C: leave the prompt line, no traceback
+            return 130
         return 0
     if command == "manifest":
         catalog = _catalog(settings)
+        warning = public_url_warning(settings)
+        if warning:
+            log.warning("%s; this manifest points at it", warning)
         if args.platform == "slack":
             from bot.manifest import slack_manifest_yaml
 

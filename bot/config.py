@@ -1,12 +1,15 @@
 """Loading ``config/`` into a validated ``Catalog``.
 
-Each file is validated against its part of the schema so an error names the file,
-the field and the problem; nothing is returned unless every file is valid, so a bad
-file never half-loads.
+Each file is validated against its part of the schema, then the files are checked
+against each other (a team channel that is also a customer's, a text in one language
+only...). Every problem is reported at once, each naming the file, the field and, for
+an account, its id; nothing is returned unless everything is valid, so a bad file never
+half-loads.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,82 +24,199 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 
-class ConfigError(Exception):
-    """The configuration is invalid; ``problems`` lists one line per mistake."""
+@dataclass(frozen=True)
+class Problem:
+    """One mistake: the file, the field (empty for the whole file) and what is wrong."""
 
-    def __init__(self, problems: list[str]):
-        super().__init__("invalid configuration:\n  " + "\n  ".join(problems))
-        self.problems = problems
+    file: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field}: {self.message}" if self.field else f"{self.file}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; ``problems`` lists one line per mistake (``details``
+    the same as ``Problem`` values, for JSON output)."""
+
+    def __init__(self, problems: list[Problem] | list[str]):
+        self.details = [p if isinstance(p, Problem) else Problem("", "", p) for p in problems]
+        self.problems = [str(p) for p in self.details]
+        super().__init__("invalid configuration:\n  " + "\n  ".join(self.problems))
 
 
 class _Accounts(BaseModel):
     accounts: tuple[Account, ...]
 
 
-_FILES: dict[str, type[BaseModel] | None] = {
+_FILES: dict[str, type[BaseModel]] = {
     "site.yaml": Site,
     "accounts.yaml": _Accounts,
     "onboarding.yaml": OnboardingTeam,
     "routing.yaml": Routing,
 }
+_NAMED_BY = {"accounts": ("account", "id"), "routes": ("route", "id"), "narrower": ("route", "id"),
+             "members": ("member", "email")}
+"""Lists whose items a problem names by a field of the item (an account by its id), not by position."""
 
 
-def _where(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
+def _where(loc: tuple[Any, ...], data: Any) -> str:
+    """A pydantic location as a reader finds it in the file: ``account 'acme': team.email``
+    rather than ``accounts[0].team.email``."""
+    segments: list[str] = []  # "account 'acme'", "team.email"
+    path = ""
+    node = data
+    for index, part in enumerate(loc):
+        item = node[part] if isinstance(part, int) and isinstance(node, list) and part < len(node) else \
+            (node.get(part) if isinstance(node, dict) else None)
+        kind, key = _NAMED_BY.get(str(loc[index - 1]), ("", "")) if index else ("", "")
+        name = item.get(key) if isinstance(part, int) and isinstance(item, dict) and key else None
+        if isinstance(name, str) and name:
+            parent = path.rpartition(".")[0]
+            if parent:
+                segments.append(parent)
+            segments.append(f"{kind} {name!r}")
+            path = ""
+        elif isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+        node = item
+    if path:
+        segments.append(path)
+    return ": ".join(segments)
 
 
-def _read(path: Path, problems: list[str]) -> Any:
+def _message(error: dict[str, Any]) -> str:
+    """Pydantic's message without its machinery ("Value error, ...")."""
+    if error.get("type") == "missing":
+        return "required, but missing"
+    message = str(error.get("msg", ""))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
+
+
+def _read(path: Path, label: str, problems: list[Problem]) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
             return yaml.load(handle, Loader=_Loader)  # noqa: S506 - a safe loader
     except FileNotFoundError:
-        problems.append(f"{path}: file missing")
+        problems.append(Problem(label, "", "file missing"))
     except yaml.YAMLError as exc:
-        problems.append(f"{path}: not valid YAML: {exc}")
+        problems.append(Problem(label, "", f"not valid YAML: {exc}"))
     except UnicodeDecodeError:
-        problems.append(f"{path}: not UTF-8 text")
+        problems.append(Problem(label, "", "not UTF-8 text"))
     return None
 
 
-def _validate(path: Path, model: type[BaseModel], data: Any, problems: list[str]) -> Any:
+def _validate(label: str, model: type[BaseModel], data: Any, problems: list[Problem]) -> Any:
     try:
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         for error in exc.errors():
-            problems.append(f"{path}: {_where(error['loc'])}: {error['msg']}")
+            problems.append(Problem(label, _where(tuple(error["loc"]), data), _message(error)))
     return None
+
+
+def _read_texts(root: Path, problems: list[Problem]) -> dict[str, dict[str, str]]:
+    texts: dict[str, dict[str, str]] = {}
+    for lang in LANGS:
+        label = f"locales/{lang}.yaml"
+        data = _read(root / "locales" / f"{lang}.yaml", label, problems)
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(label, "", "expected key: text pairs"))
+            continue
+        for key, value in data.items():
+            if not isinstance(value, str) or not value.strip():
+                problems.append(Problem(label, str(key), "must be a non-empty text"))
+        texts[lang] = {str(k): str(v) for k, v in data.items()}
+    return texts
+
+
+# -- checks across files -------------------------------------------------------------------
+
+
+def _texts_in_both_languages(texts: dict[str, dict[str, str]]) -> list[Problem]:
+    """A key in one language only: named in the file that lacks it."""
+    if len(texts) < len(LANGS):
+        return []  # a file that could not be read is reported already
+    out = []
+    for lang in LANGS:
+        for other in LANGS:
+            for key in sorted(set(texts[other]) - set(texts[lang])):
+                out.append(Problem(f"locales/{lang}.yaml", key, f"missing (locales/{other}.yaml has it)"))
+    return out
+
+
+def _accounts_distinct(accounts: tuple[Account, ...]) -> list[Problem]:
+    """Each account id once, each conversation in one account only."""
+    out = []
+    seen: set[str] = set()
+    owners: dict[str, str] = {}
+    for account in accounts:
+        if account.id in seen:
+            out.append(Problem("accounts.yaml", f"account {account.id!r}", "this id is used twice"))
+        seen.add(account.id)
+        for field, convs in (("slack_channels", account.links.slack_channels),
+                             ("teams_conversations", account.links.teams_conversations)):
+            for conv in convs:
+                if conv in owners and owners[conv] != account.id:
+                    out.append(Problem("accounts.yaml", f"account {account.id!r}: links.{field}",
+                                       f"{conv!r} is already account {owners[conv]!r}'s"))
+                owners[conv] = account.id
+    return out
+
+
+def _team_channels_are_not_customers(team: OnboardingTeam, accounts: tuple[Account, ...]) -> list[Problem]:
+    """The onboarding team's channel receives every customer's escalations: if it were
+    also a customer's channel, that customer would read the others' escalations."""
+    out = []
+    for account in accounts:
+        if team.slack_channel and team.slack_channel in account.links.slack_channels:
+            out.append(Problem(
+                "onboarding.yaml", "slack_channel",
+                f"{team.slack_channel!r} is also customer account {account.id!r}'s channel (accounts.yaml, "
+                "links.slack_channels): team cards, with other customers' escalations, would be posted there",
+            ))
+        if team.teams and team.teams.conversation_id in account.links.teams_conversations:
+            out.append(Problem(
+                "onboarding.yaml", "teams.conversation_id",
+                f"{team.teams.conversation_id!r} is also customer account {account.id!r}'s conversation (accounts.yaml, "
+                "links.teams_conversations): team cards, with other customers' escalations, would be posted there",
+            ))
+    return out
+
+
+def _routing_has_topics(routing: Routing) -> list[Problem]:
+    if routing.routes:
+        return []
+    return [Problem("routing.yaml", "routes", "no topics: every question would be answered with 'not sure'")]
 
 
 def load_catalog(config_dir: Path | str) -> Catalog:
     """Read and validate every file under ``config_dir``; raise ``ConfigError`` listing
-    every problem found (not just the first)."""
+    every problem found, in each file and across files (not just the first)."""
     root = Path(config_dir)
-    problems: list[str] = []
+    problems: list[Problem] = []
     parts: dict[str, Any] = {}
     for name, model in _FILES.items():
-        path = root / name
-        if name == "routing.yaml" and not path.exists():
-            parts[name] = Routing()
-            continue
-        data = _read(path, problems)
-        if model is not None and (data is not None or not problems):
-            parts[name] = _validate(path, model, data, problems)
-    texts: dict[str, dict[str, str]] = {}
-    for lang in LANGS:
-        path = root / "locales" / f"{lang}.yaml"
-        data = _read(path, problems)
-        if data is None:
-            continue
-        if not isinstance(data, dict):
-            problems.append(f"{path}: expected key: text pairs")
-            continue
-        for key, value in data.items():
-            if not isinstance(value, str) or not value.strip():
-                problems.append(f"{path}: {key}: must be a non-empty text")
-        texts[lang] = {str(k): str(v) for k, v in data.items()}
+        data = _read(root / name, name, problems)
+        if data is not None or (root / name).exists():
+            parts[name] = _validate(name, model, data, problems)
+    texts = _read_texts(root, problems)
+    problems.extend(_texts_in_both_languages(texts))
+    accounts = parts.get("accounts.yaml")
+    team = parts.get("onboarding.yaml")
+    if accounts is not None:
+        problems.extend(_accounts_distinct(accounts.accounts))
+        if team is not None:
+            problems.extend(_team_channels_are_not_customers(team, accounts.accounts))
+    if parts.get("routing.yaml") is not None:
+        problems.extend(_routing_has_topics(parts["routing.yaml"]))
     if problems:
         raise ConfigError(problems)
     try:
@@ -108,6 +228,4 @@ def load_catalog(config_dir: Path | str) -> Catalog:
             texts=texts,
         )
     except ValidationError as exc:
-        raise ConfigError(
-            [f"{root}: {_where(e['loc'])}: {e['msg']}" for e in exc.errors()]
-        ) from None
+        raise ConfigError([Problem(str(root), _where(tuple(e["loc"]), None), _message(e)) for e in exc.errors()]) from None

@@ -1,61 +1,136 @@
 """``onboarding-bot console``: the real handlers in a terminal, cards drawn as text.
 
 Lets anyone try the bot without a Slack workspace or a Teams tenant. Buttons are
-numbered; typing the number presses it. Input is read off the event loop.
+numbered; typing the number presses it. The store is the one ``serve`` would open
+(``REDIS_URL``: the same escalations, links and language choices as the running
+servers, whose delivery loop then posts the team cards and updates this console
+causes). An onboarding-team member (``--user`` with a member's e-mail) sees the team's
+card of each escalation, with its buttons, and can act by reference too
+(``ack ESC-000001``, ``assign 1``, ``resolve ESC-000001 the badge works again``).
+
+Input is read by a daemon thread, so Ctrl-C and Ctrl-D quit at once, even while the
+terminal waits for a line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
+import threading
 from typing import Callable, TextIO
 
-from bot.stores.memory import MemoryStore
-from cards.text import render_form_text, render_text
-from cards.model import Button, SelectInput, TextInput
+from cards.model import Button, Card, SelectInput, TextInput
+from cards.text import render_form_text, render_text, terminal
 from handlers.app import build_router
-from handlers.catalog import Catalog
+from handlers.catalog import Catalog, Lang
 from handlers.context import Services
-from handlers.ports import Clock
+from handlers.escalation_records import Escalations
+from handlers.escalations import ACK, ASSIGN, REOPEN, RESOLVE, RESOLVE_SUBMIT, SHOW, team_card_for, team_translator
+from handlers.i18n import Translator
+from handlers.ports import Clock, Store, StoreUnavailable
 from handlers.router import Dispatcher
-from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Platform, Reply, Turn, TurnKind, Where
+from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Platform, Reply, Response, Turn, TurnKind, Where
+
+_TEAM_ACTION = re.compile(r"^(ack|acknowledge|assign|resolve|reopen)\s+(esc-?)?(\d{1,9})(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
+_ACTIONS = {"ack": ACK, "acknowledge": ACK, "assign": ASSIGN, "resolve": RESOLVE, "reopen": REOPEN}
+_CANCEL = ("cancel", "annuler", "/cancel")
+_INBOX = ("inbox", "escalations")
 
 
 class Console:
-    def __init__(self, catalog: Catalog, clock: Clock, out: TextIO, account: str, user: str, lang: str | None):
+    """One terminal conversation in the account's console channel."""
+
+    def __init__(self, catalog: Catalog, clock: Clock, out: TextIO, account: str, user: str, lang: str | None,
+                 store: Store) -> None:
         self.catalog = catalog
         self.out = out
         self.where = Where(Platform.CONSOLE, "console", account, ConversationKind.CHANNEL)
         self.user = user
         self.locale = lang
-        self.dispatcher = Dispatcher(build_router(), Services(catalog=catalog, store=MemoryStore(), clock=clock, command=""))
+        self.services = Services(catalog=catalog, store=store, clock=clock, command="")
+        self.dispatcher = Dispatcher(build_router(), self.services)
+        self.member = catalog.onboarding.member_for("console", user)
+        known = catalog.account(account)
+        self.lang: Lang = lang if lang in ("en", "fr") else (known.language if known else "en")  # type: ignore[assignment]
         self.buttons: list[Button] = []
         self.form: OpenForm | None = None
+        self.values: dict[str, str] = {}
         self.last_form: OpenForm | None = None
         self.last_values: dict[str, str] = {}
+        self.last_question = ""
         self._index = None
+
+    @property
+    def t(self) -> Translator:
+        return Translator(self.lang, self.catalog.texts)
 
     def say(self, text: str) -> None:
         self.out.write(text.rstrip() + "\n\n")
         self.out.flush()
 
+    async def start(self) -> None:
+        """The greeting, then help; a member also gets the team's open escalations."""
+        self.say(self.t("console.header", account=self.where.conversation, user=self.user))
+        await self.handle_line("help")
+        if self.member is not None:
+            await self.handle_line("inbox")
+
     async def handle_line(self, line: str) -> None:
         line = line.strip()
-        if line.lower().startswith("why ") and self.form is None:
-            self.say(self.explain(line[4:]))
-            return
         if self.form is not None:
+            if line.casefold() in _CANCEL:
+                self.form = None
+                self.say(self.t("console.cancelled"))
+                return
             await self._fill_form(line)
             return
-        if line.isdigit() and 0 < int(line) <= len(self.buttons):
-            button = self.buttons[int(line) - 1]
-            if button.url:
-                self.say(f"(opens {button.url})")
-                return
-            turn = Turn(TurnKind.ACTION, self.where, self.user, locale=self.locale, action=button.action, data=dict(button.data))
+        if not line:
+            return
+        folded = line.casefold()
+        if folded in ("why", "pourquoi"):
+            self.say(self.explain(self.last_question) if self.last_question else self.t("console.why_usage"))
+            return
+        if folded.startswith("why "):
+            self.say(self.explain(line[4:]))
+            return
+        if line.isdigit():
+            await self._press(int(line))
+            return
+        if folded in _INBOX:
+            await self._dispatch(Turn(TurnKind.HOME, self.where, self.user, locale=self.locale))
+            return
+        team_action = _TEAM_ACTION.match(line)
+        # "assign 3 racks to us" from a customer is a question; "ack ESC-000001" is not.
+        if team_action and (self.member is not None or team_action.group(2)):
+            await self._team_action(team_action.group(1).casefold(), int(team_action.group(3)), team_action.group(4) or "")
+            return
+        await self._dispatch(Turn(TurnKind.MESSAGE, self.where, self.user, locale=self.locale, text=line))
+
+    async def _press(self, number: int) -> None:
+        if not 0 < number <= len(self.buttons):
+            key = "console.no_button" if self.buttons else "console.no_buttons"
+            self.say(self.t(key, n=number, last=len(self.buttons)))
+            return
+        button = self.buttons[number - 1]
+        if button.url:
+            self.say(self.t("console.opens", url=button.url))
+            return
+        await self._dispatch(Turn(TurnKind.ACTION, self.where, self.user, locale=self.locale, action=button.action,
+                                  data=dict(button.data)))
+
+    async def _team_action(self, verb: str, number: int, note: str) -> None:
+        """``ack ESC-000001``: what pressing the button on that escalation's team card does;
+        ``resolve ESC-000001 note`` resolves with the note, without asking for one."""
+        data = {"id": f"ESC-{number:06d}"}
+        if verb == "resolve" and note.strip():
+            turn = Turn(TurnKind.SUBMIT, self.where, self.user, locale=self.locale, action=RESOLVE_SUBMIT,
+                        data={**data, "note": note.strip()})
         else:
-            turn = Turn(TurnKind.MESSAGE, self.where, self.user, locale=self.locale, text=line)
-        await self.show((await self.dispatcher.dispatch(turn)).response)
+            turn = Turn(TurnKind.ACTION, self.where, self.user, locale=self.locale, action=_ACTIONS[verb], data=data)
+        await self._dispatch(turn)
+        if turn.kind is TurnKind.SUBMIT and self.member is not None:
+            await self._show_team_card(data["id"])
 
     def explain(self, question: str) -> str:
         """Why the router sends ``question`` where it does: the scored topics and words."""
@@ -65,28 +140,56 @@ class Console:
             self._index = build_index(self.catalog.routing)
         return match(self._index, question).explain()
 
-    async def show(self, response: object) -> None:
+    async def _dispatch(self, turn: Turn) -> None:
+        outcome = await self.dispatcher.dispatch(turn)
+        if outcome.lang in ("en", "fr"):
+            self.lang = outcome.lang  # type: ignore[assignment]
+        if turn.kind is TurnKind.MESSAGE and outcome.intent == "ask":
+            self.last_question = turn.text  # what a bare "why" explains
+        await self.show(outcome.response)
+        if turn.kind is TurnKind.SUBMIT and turn.action != RESOLVE_SUBMIT and self.member is not None:
+            created = _escalation_of(outcome.response)
+            if created:
+                await self._show_team_card(created)
+
+    async def _show_team_card(self, esc_id: str) -> None:
+        """What the onboarding team's channel shows for ``esc_id`` now, with its buttons."""
+        try:
+            esc = await Escalations(self.services.store).get(esc_id)
+        except StoreUnavailable:
+            return
+        if esc is None:
+            return
+        self.say(self.t("console.team_channel"))
+        self._show_cards([team_card_for(self.catalog, team_translator(self.services), esc)])
+
+    def _show_cards(self, cards: list[Card]) -> None:
+        self.buttons = []
+        for card in cards:
+            self.say(render_text(card, first=len(self.buttons) + 1))
+            self.buttons.extend(card.buttons)
+
+    async def show(self, response: Response | object) -> None:
         if isinstance(response, Reply):
             if response.card is not None:
-                self.buttons = list(response.card.buttons)
-                self.say(render_text(response.card))
+                self._show_cards([response.card])
             else:
-                self.say(response.text)
+                self.say(terminal(response.text))
         elif isinstance(response, OpenForm):
             self.form = response
-            self.values: dict[str, str] = {}
+            self.values = {}
             self.say(render_form_text(response.form))
+            self.say(self.t("console.form_hint"))
             self._prompt_next()
         elif isinstance(response, FormErrors) and self.last_form is not None:
             # The form stays open: keep what was right, ask again for what was not.
             labels = {i.id: i.label for i in self.last_form.form.inputs}
-            self.say("\n".join(f"{labels.get(k, k)}: {v}" for k, v in response.errors.items()))
+            self.say("\n".join(f"{labels.get(k, k)}: {terminal(v)}" for k, v in response.errors.items()))
             self.form = self.last_form
             self.values = {k: v for k, v in self.last_values.items() if k not in response.errors}
             self._prompt_next()
         elif isinstance(response, Home):
-            for card in response.cards:
-                self.say(render_text(card))
+            self._show_cards(list(response.cards))
 
     def _prompt_next(self) -> None:
         """Ask for the next input: choices by number, Enter keeps what is shown in []."""
@@ -131,21 +234,51 @@ class Console:
             return
         self.last_form, self.last_values = self.form, dict(self.values)
         form, self.form = self.form.form, None
-        turn = Turn(TurnKind.SUBMIT, self.where, self.user, locale=self.locale, action=form.action, data={**form.data, **self.values})
-        await self.show((await self.dispatcher.dispatch(turn)).response)
+        await self._dispatch(Turn(TurnKind.SUBMIT, self.where, self.user, locale=self.locale, action=form.action,
+                                  data={**form.data, **self.values}))
 
 
-async def run_console(catalog: Catalog, clock: Clock, account: str, user: str, lang: str | None,
-                      read_line: Callable[[], str] | None = None, out: TextIO = sys.stdout) -> None:
-    console = Console(catalog, clock, out, account, user, lang)
-    read = read_line or sys.stdin.readline
-    console.say(f"Console for account '{account}' as '{user}'. Type help, team, gsd, ecp, a question, 'why <question>' to see how a question is routed, or a button number. Ctrl-D quits.")
-    await console.handle_line("help")
+def _escalation_of(response: object) -> str:
+    """The reference of the escalation a confirmation card is about (its status button)."""
+    if isinstance(response, Reply) and response.card is not None:
+        for button in response.card.buttons:
+            if button.action == SHOW and button.data.get("id"):
+                return str(button.data["id"])
+    return ""
+
+
+def _reader(read: Callable[[], str]) -> "asyncio.Queue[str]":
+    """Lines from ``read`` on a daemon thread: a thread blocked on the terminal never
+    holds up the exit (``asyncio.to_thread`` would, until Enter is pressed)."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def pump() -> None:
+        while True:
+            try:
+                line = read()
+            except (OSError, ValueError):
+                line = ""
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+            if not line:
+                return
+
+    threading.Thread(target=pump, name="console-input", daemon=True).start()
+    return lines
+
+
+async def run_console(catalog: Catalog, clock: Clock, account: str, user: str, lang: str | None, *,
+                      store: Store, read_line: Callable[[], str] | None = None, out: TextIO = sys.stdout) -> None:
+    """Talk until end of input (Ctrl-D); the caller turns Ctrl-C into a quiet exit."""
+    console = Console(catalog, clock, out, account, user, lang, store)
+    await console.start()
+    lines = _reader(read_line or sys.stdin.readline)
     while True:
         if console.form is None:
             out.write("> ")
             out.flush()
-        line = await asyncio.to_thread(read)
+        line = await lines.get()
         if not line:
+            out.write("\n")
             return
         await console.handle_line(line)

@@ -80,6 +80,7 @@ class Deliverer:
                 log.warning("delivery paused: store unavailable (%s)", type(exc).__name__)
             except Exception:  # noqa: BLE001 - the loop must survive a bug in one item
                 log.exception("delivery pass failed")
+                self.metrics.bug("any", "delivery")
             self.wake.clear()
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=self.interval)
@@ -150,6 +151,8 @@ class Deliverer:
                 delay = min(delay * 2, 1.0)
 
     async def _send(self, item: OutboxItem) -> None:
+        if item.target.platform == "console":
+            return  # someone at a console (sharing this Redis) reads updates with status there
         notifier = self.notifiers.get(item.target.platform)
         if notifier is None:
             raise DeliveryError(f"{item.target.platform} is not enabled on this server", permanent=True)

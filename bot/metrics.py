@@ -33,9 +33,15 @@ class Metrics:
             "bot_requests_total", "Turns handled, by platform and intent.",
             ["platform", "intent"], registry=self.registry,
         )
+        # Slack or Teams refusing or not answering a call: their weather, retried or parked.
         self.errors = Counter(
-            "bot_errors_total", "Failures, by platform and kind.",
+            "bot_outbound_failures_total", "Calls to Slack or Teams that failed, by platform and kind.",
             ["platform", "kind"], registry=self.registry,
+        )
+        # An exception in the bot's own code: a bug, logged with its traceback. Stays at 0.
+        self.bugs = Counter(
+            "bot_errors_total", "Exceptions in the bot's own code, by platform and where they were caught.",
+            ["platform", "where"], registry=self.registry,
         )
         self.latency = Histogram(
             "bot_request_seconds", "Time to answer a turn, by platform and intent.",
@@ -74,6 +80,10 @@ class Metrics:
             )
         turn[0].inc()
         turn[1].observe(seconds)
+
+    def bug(self, platform: str, where: str) -> None:
+        """Count an exception in the bot's own code (the caller logs its traceback)."""
+        self.bugs.labels(platform, where).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

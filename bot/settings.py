@@ -89,6 +89,7 @@ class Settings:
     rate_limit_per_user: int = 30
     rate_limit_per_conversation: int = 120
     rate_limit_escalations: int = 5
+    lookup_budget_seconds: float = 0.5
     extras: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -104,6 +105,9 @@ class Settings:
             raise SettingsError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID (the only tenant it answers)")
         port = _int(env, "PORT", 3978)
         public_url = env.get("PUBLIC_URL", "").strip().rstrip("/") or f"http://localhost:{port}"
+        scheme, sep, rest = public_url.partition("://")
+        if not sep or scheme.lower() not in ("https", "http") or not rest:
+            raise SettingsError(f"PUBLIC_URL must be a full address such as https://bot.example.com, got {public_url!r}")
         api_url = env.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
         if not api_url.endswith("/"):
             api_url += "/"
@@ -132,6 +136,7 @@ class Settings:
             rate_limit_per_user=_int(env, "RATE_LIMIT_PER_USER", 30),
             rate_limit_per_conversation=_int(env, "RATE_LIMIT_PER_CONVERSATION", 120),
             rate_limit_escalations=_int(env, "RATE_LIMIT_ESCALATIONS", 5),
+            lookup_budget_seconds=_seconds(env, "LOOKUP_BUDGET_SECONDS", 0.5),
         )
 
     @property

@@ -34,11 +34,13 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import Background
+from bot.budget import within
 from bot.metrics import Metrics
 from bot.settings import Settings
 from cards import slack as blockkit
 from cards.model import Card
 from cards.text import readable
+from handlers.i18n import Translator, guess_language
 from handlers.ports import DeliveryError, Store, StoreUnavailable, Target
 from handlers.router import Dispatcher, Outcome
 from handlers.turn import (
@@ -182,14 +184,20 @@ class LocaleCache:
     """Slack users' locales (``users.info``), cached in-process and in the store.
 
     The lookup is an HTTP call; doing it on every command would put Slack's latency on
-    every reply, so a hit is remembered for a day and a failure for five minutes.
+    every reply, so a hit is remembered for a day and a failure for five minutes. A
+    turn waits for a lookup at most ``budget`` seconds (and not at all while one for the
+    same user is already under way): past that it answers in the language guessed from
+    the text or the account's, and the lookup finishes in the background for next time.
     """
 
-    def __init__(self, client: AsyncWebClient, store: Store, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, client: AsyncWebClient, store: Store, clock: Callable[[], float] = time.monotonic,
+                 *, budget: float = 0.5):
         self.client = client
         self.store = store
         self.clock = clock
+        self.budget = budget
         self.local: dict[str, tuple[float, str]] = {}
+        self._pending: dict[str, asyncio.Task[str]] = {}
 
     async def get(self, team: str, user: str) -> str | None:
         key = f"slocale:{team}:{user}"
@@ -197,6 +205,9 @@ class LocaleCache:
         now = self.clock()
         if hit and hit[0] > now:
             return hit[1] or None
+        pending = self._pending.get(key)
+        if pending is not None:
+            return None  # a lookup is under way: no turn waits on it twice
         try:
             stored = await self.store.get(key)
         except StoreUnavailable:
@@ -204,6 +215,18 @@ class LocaleCache:
         if stored is not None:
             self._remember(key, stored, _LOCALE_TTL)
             return stored or None
+        if len(self._pending) >= 1000:
+            return None  # Slack is not answering anyone: stop asking until it does
+        task = asyncio.get_running_loop().create_task(self._lookup(key, user))
+        self._pending[key] = task
+        task.add_done_callback(lambda _: self._pending.pop(key, None))
+        try:
+            return await within(task, self.budget) or None
+        except TimeoutError:
+            log.info("users.info is slow; answering in the guessed or account language meanwhile")
+            return None
+
+    async def _lookup(self, key: str, user: str) -> str:
         locale = ""
         ttl = _LOCALE_TTL
         try:
@@ -217,7 +240,14 @@ class LocaleCache:
             await self.store.set(key, locale, ttl=ttl)
         except StoreUnavailable:
             pass
-        return locale or None
+        return locale
+
+    async def close(self) -> None:
+        """Stop lookups still waiting on Slack (shutdown)."""
+        for task in list(self._pending.values()):
+            task.cancel()
+        if self._pending:
+            await asyncio.gather(*self._pending.values(), return_exceptions=True)
 
     def _remember(self, key: str, locale: str, ttl: float) -> None:
         if len(self.local) > 10_000:
@@ -281,8 +311,11 @@ class SlackAdapter:
         )
         self.notifier = SlackNotifier(self.client)
         self.verifier = SignatureVerifier(settings.slack_signing_secret)
-        self.locales = LocaleCache(self.client, store)
+        self.locales = LocaleCache(self.client, store, budget=settings.lookup_budget_seconds)
         self._auth: AuthorizeResult | None = None
+        self._auth_task: asyncio.Task[AuthorizeResult | None] | None = None
+        self._auth_failures = 0
+        self._auth_retry_at = 0.0
         self._rendered: dict[Hashable, tuple[Card, dict[str, Any]]] = {}
         self._acks: dict[Hashable, tuple[Card, str]] = {}
         self.app = AsyncApp(
@@ -303,17 +336,17 @@ class SlackAdapter:
         # The slash command is answered by a class-based middleware, after bolt's own
         # middleware verified the signature and authorized the request (see
         # ``_SlashCommand``); everything else goes to listeners.
-        self.app.use(_SlashCommand(command, self._on_command))
+        self.app.use(_SlashCommand(command, self._answer_command))
         self.app.use(_RateLimitedNotice())
-        self.app.event("app_mention")(self._on_mention)
-        self.app.event("message")(self._on_message)
-        self.app.event("app_home_opened")(self._on_home)
+        self.app.event("app_mention")(self._guarded("event", self._on_mention))
+        self.app.event("message")(self._guarded("event", self._on_message))
+        self.app.event("app_home_opened")(self._guarded("event", self._on_home))
         for ignored in _IGNORED_EVENTS:
             self.app.event(ignored)(self._on_ignored_event)
-        self.app.action(re.compile(".*"))(self._on_action)
-        self.app.view_submission(_OUR_CALLBACK)(self._on_view_submission)
-        self.app.view_closed(_OUR_CALLBACK)(self._on_view_closed)
-        self.app.shortcut("escalate_message")(self._on_shortcut)
+        self.app.action(re.compile(".*"))(self._guarded("block_actions", self._on_action))
+        self.app.view_submission(_OUR_CALLBACK)(self._guarded("view_submission", self._on_view_submission))
+        self.app.view_closed(_OUR_CALLBACK)(self._guarded("view_closed", self._on_view_closed))
+        self.app.shortcut("escalate_message")(self._guarded("shortcut", self._on_shortcut))
 
     # -- HTTP ---------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -333,8 +366,9 @@ class SlackAdapter:
         if bolt_response.status == 401:
             self.metrics.rejected.labels("slack", "signature").inc()
         elif bolt_response.status >= 500:
-            # Bolt answers 500 to anything that breaks its parsing or a listener; behind a
-            # valid signature that is a malformed payload, and Slack must not retry it.
+            # Bolt's own parsing or matching broke on the payload (this app's listeners
+            # never raise, see ``_guarded``): behind a valid signature that is a
+            # malformed payload, and Slack must not retry it.
             self.metrics.rejected.labels("slack", "malformed").inc()
             return web.json_response({"error": "malformed request"}, status=400)
         elif bolt_response.status == 404:
@@ -344,19 +378,93 @@ class SlackAdapter:
             return await to_aiohttp_response(bolt_response)
         return _to_aiohttp(bolt_response)
 
-    async def _authorize(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        """One ``auth.test`` per process; when Slack is unreachable, carry on with the token
-        (bolt's own single-team authorization would refuse every request instead)."""
-        if self._auth is None:
+    def _bug(self, where: str, error: BaseException) -> None:
+        """An exception in this app's code: logged with its traceback and counted in
+        ``bot_errors_total``; the caller answers Slack with a 200, so Slack does not send
+        the same request again into the same bug."""
+        log.error("handling a Slack %s failed", where, exc_info=error)
+        self.metrics.bug("slack", where)
+
+    def _guarded(self, where: str, listener: Callable[[AsyncArgs], Awaitable[None]]) -> Callable[[AsyncArgs], Awaitable[None]]:
+        """``listener`` for bolt, with its exceptions counted and acknowledged (bolt would
+        answer 500, which ``handle`` cannot tell from a payload bolt could not read). A
+        submitted form stays open with a polite word under its first input; a button or
+        an event gets the empty acknowledgement (it cannot show a text)."""
+
+        async def guarded(args: AsyncArgs) -> None:
             try:
-                result = await self.client.auth_test()
-                self._auth = AuthorizeResult.from_auth_test_response(
-                    auth_test_response=result, bot_token=self.settings.slack_bot_token
-                )
-            except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
-                log.warning("auth.test failed (%s); continuing without the bot user id", type(exc).__name__)
-                return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self.settings.slack_bot_token)
-        return self._auth
+                await listener(args)
+            except Exception as exc:  # noqa: BLE001 - counted and logged, never a 500
+                self._bug(where, exc)
+                if args.ack.response is None:
+                    block = _first_input_block(args.body) if where == "view_submission" else None
+                    if block:
+                        # The form stays open, with what was typed and a polite word.
+                        await args.ack(response_action="errors", errors={block: self._sorry(args.body)})
+                    else:
+                        await args.ack()
+
+        return guarded
+
+    def _sorry(self, body: Any) -> str:
+        """``error.internal`` in the language the text suggests, else English."""
+        text = str(body.get("text", "")) if isinstance(body, dict) else ""
+        return Translator(guess_language(text) or "en", self.dispatcher.services.catalog.texts)("error.internal")
+
+    async def _answer_command(self, body: dict[str, Any]) -> BoltResponse:
+        """``_on_command``, answering a bug with a polite message (the answer is the message)."""
+        try:
+            return await self._on_command(body)
+        except Exception as exc:  # noqa: BLE001 - counted and logged, never a 500
+            self._bug("command", exc)
+            text = self._sorry(body)
+            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", **_text_blocks(text)}),
+                                headers={"content-type": "application/json"})
+
+    async def _authorize(self, enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+        """The bot's identity from ``auth.test``, asked once per process.
+
+        Every request waits on it at most the lookup budget; without it the request
+        goes on with the token alone (bolt's own single-team authorization would refuse
+        every request instead). A failure is not retried per request: the next attempt
+        waits 1 s, then 2, 4... up to 5 minutes.
+        """
+        if self._auth is not None:
+            return self._auth
+        if self._auth_task is None and time.monotonic() >= self._auth_retry_at:
+            # Only the request that asks waits (its budget); others go on meanwhile.
+            task = self._auth_task = asyncio.get_running_loop().create_task(self._auth_test())
+            try:
+                result = await within(task, self.settings.lookup_budget_seconds)
+            except TimeoutError:
+                result = None
+            if result is not None:
+                return result
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=self.settings.slack_bot_token)
+
+    async def _auth_test(self) -> AuthorizeResult | None:
+        try:
+            result = await self.client.auth_test()
+            self._auth = AuthorizeResult.from_auth_test_response(
+                auth_test_response=result, bot_token=self.settings.slack_bot_token
+            )
+            return self._auth
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
+            self._auth_failures += 1
+            pause = min(300.0, 2.0 ** (self._auth_failures - 1))
+            self._auth_retry_at = time.monotonic() + pause
+            log.warning("auth.test failed (%s); continuing without the bot user id, next try in %.0f s",
+                        type(exc).__name__, pause)
+            return None
+        finally:
+            self._auth_task = None
+
+    async def close(self) -> None:
+        """Stop calls still waiting on Slack (shutdown)."""
+        if self._auth_task is not None:
+            self._auth_task.cancel()
+            await asyncio.gather(self._auth_task, return_exceptions=True)
+        await self.locales.close()
 
     # -- turns --------------------------------------------------------------------
     async def _run(self, turn: Turn) -> Outcome:
@@ -662,6 +770,16 @@ class SlackAdapter:
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as exc:
             self.metrics.errors.labels("slack", "views_publish").inc()
             log.warning("views.publish failed: %s", _slack_error(exc))
+
+
+def _first_input_block(body: Any) -> str | None:
+    """The block id of a submitted modal's first input, where an error can be shown."""
+    view = body.get("view") if isinstance(body, dict) else None
+    blocks = view.get("blocks") if isinstance(view, dict) else None
+    for block in blocks if isinstance(blocks, list) else ():
+        if isinstance(block, dict) and block.get("type") == "input" and isinstance(block.get("block_id"), str):
+            return block["block_id"]
+    return None
 
 
 def _strip_mentions(text: str) -> str:

@@ -96,6 +96,7 @@ from bot.teams_keys import AuthFailed, SigningKeys
 from cards import teams as adaptive
 from cards.model import Card, Text
 from cards.text import plain
+from handlers.i18n import Translator, locale_language
 from handlers.ports import DeliveryError, Store, StoreUnavailable, Target
 from handlers.router import Dispatcher, Outcome
 from handlers.turn import (
@@ -760,10 +761,16 @@ class TeamsBot(ActivityHandler):
         try:
             await super().on_turn(turn_context)
         except Exception:  # noqa: BLE001 - a bug must not become a 500 (Teams would retry)
-            self.metrics.errors.labels("teams", "turn").inc()
+            self.metrics.bug("teams", "turn")
             log.exception("handling a Teams %s activity failed", activity.type)
             if activity.type == ActivityTypes.invoke and not turn_context.turn_state.get(TurnContext._INVOKE_RESPONSE_KEY):
-                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=message_response("")))
+                sorry = self._sorry(activity)
+                await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=message_response(sorry)))
+
+    def _sorry(self, activity: Activity) -> str:
+        """The polite answer to a card press that hit a bug, in the user's language if known."""
+        lang = locale_language(locale_of(activity)) or "en"
+        return plain(Translator(lang, self.dispatcher.services.catalog.texts)("error.internal"))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -969,7 +976,7 @@ class TeamsBot(ActivityHandler):
             self.metrics.errors.labels("teams", "post").inc()
             log.warning("sending a reply to Teams failed: %s", exc.reason)
         except Exception:  # noqa: BLE001 - a reply that cannot even be built is a bug to log, not a crash
-            self.metrics.errors.labels("teams", "post").inc()
+            self.metrics.bug("teams", "reply")
             log.exception("building a reply to Teams failed")
 
     async def _update(self, turn_context: TurnContext, activity: Activity) -> None:
@@ -979,7 +986,7 @@ class TeamsBot(ActivityHandler):
             self.metrics.errors.labels("teams", "update").inc()
             log.warning("updating a Teams card failed: %s", exc.reason)
         except Exception:  # noqa: BLE001 - see _send
-            self.metrics.errors.labels("teams", "update").inc()
+            self.metrics.bug("teams", "reply")
             log.exception("building a Teams card update failed")
 
 
@@ -1068,7 +1075,7 @@ class TeamsAdapter:
         except DeserializationError:
             return self._refuse(400, "format", "activity does not match the Bot Framework schema")
         except Exception:  # noqa: BLE001 - never a 500 to Teams (it would retry the same activity)
-            self.metrics.errors.labels("teams", "internal").inc()
+            self.metrics.bug("teams", "activity")
             log.exception("processing a Teams activity failed")
             return web.Response(status=200)
         if response is None or response.status == 201:
@@ -1084,8 +1091,8 @@ class TeamsAdapter:
         return web.json_response({"error": message}, status=status)
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
-        self.metrics.errors.labels("teams", "turn").inc()
-        log.error("a Teams turn failed: %s", type(error).__name__)
+        self.metrics.bug("teams", "turn")
+        log.error("a Teams turn failed", exc_info=error)
 
 
 __all__ = [

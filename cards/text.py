@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from cards.model import Card, Contact, Divider, Fields, Form, Note, SelectInput, Text, TextInput
 
-__all__ = ("Span", "parse_inline", "plain", "readable", "split_lines", "button_rows", "render_text", "render_form_text")
+__all__ = ("Span", "parse_inline", "plain", "readable", "terminal", "split_lines", "button_rows", "render_text",
+           "render_form_text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,15 @@ def readable(text: str) -> str:
     return "".join(out)
 
 
+_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def terminal(text: str) -> str:
+    """``readable``, and inline code (a command written as `team`) in plain quotes: a
+    terminal shows no code font, and backticks there are noise around what to type."""
+    return _CODE.sub(r'"\1"', readable(text))
+
+
 def button_rows(labels: Sequence[str], *, max_per_row: int, budget_px: int, char_px: float, pad_px: int, gap_px: int = 8) -> list[int]:
     """How many buttons go in each row: the fewest rows whose sizes differ by at most
     one and whose estimated width fits ``budget_px``.
@@ -186,7 +196,7 @@ def _indent(text: str, prefix: str) -> list[str]:
 
 
 def _fields(items: tuple[tuple[str, str], ...]) -> list[str]:
-    rows = [(plain(label).strip(), readable(value)) for label, value in items]
+    rows = [(plain(label).strip(), terminal(value)) for label, value in items]
     rows = [(label, value) for label, value in rows if label or value]
     if not rows:
         return []
@@ -207,27 +217,28 @@ def _contact(c: Contact) -> list[str]:
     if reach:
         out.append("  " + reach)
     if c.about.strip():
-        out.extend(_indent(readable(c.about.strip()), "  "))
+        out.extend(_indent(terminal(c.about.strip()), "  "))
     return out
 
 
 def _block(block: object) -> list[str]:
     if isinstance(block, Text):
-        return readable(block.text).strip("\n").split("\n") if block.text.strip() else []
+        return terminal(block.text).strip("\n").split("\n") if block.text.strip() else []
     if isinstance(block, Fields):
         return _fields(block.items)
     if isinstance(block, Contact):
         return _contact(block)
     if isinstance(block, Note):
-        return _indent(readable(block.text).strip("\n"), "  ") if block.text.strip() else []
+        return _indent(terminal(block.text).strip("\n"), "  ") if block.text.strip() else []
     if isinstance(block, Divider):
         return ["-" * 40]
     raise ValueError(f"unknown card block {type(block).__name__}")
 
 
-def render_text(card: Card) -> str:
+def render_text(card: Card, first: int = 1) -> str:
     """The card as plain text: underlined title, blocks separated by blank lines, and
-    buttons as ``[n] Label`` lines (n from 1) that a console user answers by number.
+    buttons as ``[n] Label`` lines (n from ``first``, so several cards shown together
+    number their buttons on) that a console user answers by number.
 
     Link buttons show their URL, since typing their number cannot open anything.
     """
@@ -241,7 +252,7 @@ def render_text(card: Card) -> str:
             chunks.append(lines)
     if card.buttons:
         rows = []
-        for i, b in enumerate(card.buttons, start=1):
+        for i, b in enumerate(card.buttons, start=first):
             label = plain(b.label).strip()
             rows.append(f"[{i}] {label} <{b.url}>" if b.url else f"[{i}] {label}")
         chunks.append(rows)
@@ -274,7 +285,7 @@ def render_form_text(form: Form) -> str:
     if head:
         chunks.append(head)
     if form.intro.strip():
-        chunks.append(readable(form.intro).strip("\n").split("\n"))
+        chunks.append(terminal(form.intro).strip("\n").split("\n"))
     for n, inp in enumerate(form.inputs, start=1):
         chunks.append(_input_lines(n, inp))
     actions = "   ".join(f"[{plain(x).strip()}]" for x in (form.submit_label, form.cancel_label) if x.strip())

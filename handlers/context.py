@@ -31,6 +31,8 @@ class Services:
     strict_texts: bool = False
     wake_outbox: Callable[[], None] = lambda: None
     limits: Limits = Limits(per_user=0, per_conversation=0)
+    report_error: Callable[[str, str], None] = lambda platform, where: None
+    """Counts an exception caught in the handlers (platform, where); the caller logs it."""
     platforms: frozenset[str] | None = None  # where the bot can post; None: everywhere configured
     cards: CardCache = field(default_factory=CardCache)
     extras: dict[str, object] = field(default_factory=dict)

@@ -177,6 +177,7 @@ class Dispatcher:
             response = Reply(text=ctx.t("error.store_down"), private=True)
         except Exception:  # noqa: BLE001 - a bug must not turn into silence for the user
             log.exception("handler %s failed", route.intent)
+            self.services.report_error(turn.platform.value, "handler")
             response = Reply(text=ctx.t("error.internal"), private=True)
         return Outcome(route.intent, response, ctx.lang)
 

@@ -32,7 +32,7 @@ def test_check_config_reports_file_field_problem(tmp_path):
     path.write_text(path.read_text().replace("status: complete", "status: finished"))
     result = run("check-config", env={"BOT_CONFIG_DIR": str(tmp_path / "config")})
     assert result.returncode == 1
-    assert "accounts.yaml: accounts[1].status" in result.stderr
+    assert "accounts.yaml: account 'globex-media': status" in result.stderr
 
 
 def test_slack_manifest_uses_public_url():
@@ -54,6 +54,16 @@ def test_serve_summary_says_what_to_set_without_secrets():
     secret = "s3cr3t-signing-value"
     enabled = "\n".join(describe(Settings.from_env({"SLACK_SIGNING_SECRET": secret, "SLACK_BOT_TOKEN": "xoxb-1-2"})))
     assert "Slack: enabled" in enabled and secret not in enabled and "xoxb" not in enabled
+    assert "no platform is configured" not in enabled
+
+
+def test_serve_without_any_platform_says_how_to_try_the_bot_and_which_config(tmp_path):
+    lines = "\n".join(describe(Settings.from_env({"BOT_CONFIG_DIR": str(tmp_path)})))
+    assert "./dev console" in lines
+    assert "TEAMS_DEV_NO_AUTH=1" in lines and "Bot Framework Emulator" in lines
+    assert f"config: {tmp_path.resolve()}" in lines
+    emulator = "\n".join(describe(Settings.from_env({"TEAMS_DEV_NO_AUTH": "1"})))
+    assert "./dev console" not in emulator and "config: " in emulator
 
 
 def test_bad_settings_are_named():
@@ -96,6 +106,7 @@ def test_serve_starts_and_answers_health(tmp_path):
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
     assert "embedded in-memory store" in out and "stopped" in out
+    assert "./dev console" in out and f"config: {ROOT / 'config'}" in out
 
 
 def test_console_explains_a_route():
@@ -112,3 +123,27 @@ def test_console_escalation_form_takes_numbers_defaults_and_asks_again_on_errors
     assert "Subject: Please write at least 3 characters." in out  # errors named by label
     assert "ESC-000001" in out and "Site access" in out and "Normal" in out
     assert "Badge does not open" in out
+
+
+def test_serve_warns_when_the_public_url_is_not_https():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "PUBLIC_URL": "http://bot.example.com",
+           "SLACK_SIGNING_SECRET": "x" * 32, "SLACK_BOT_TOKEN": "xoxb-1-2", "SLACK_API_URL": "http://127.0.0.1:9/api/"}
+    proc = subprocess.Popen([*CLI, "serve"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    import threading
+    import time
+
+    seen: list[str] = []
+    threading.Thread(target=lambda: seen.extend(proc.stdout), daemon=True).start()  # type: ignore[arg-type]
+    try:
+        deadline = time.monotonic() + 15
+        while not any("PUBLIC_URL" in line for line in seen) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=20)
+    assert any("PUBLIC_URL http://bot.example.com is not HTTPS" in line for line in seen), seen

@@ -422,7 +422,7 @@ async def test_a_connector_error_on_reply_is_logged_and_counted_not_a_500(teams_
     assert "sending a reply to Teams failed: bot connector HTTP 500" in caplog.text
     assert "fake-access-token" not in caplog.text and "Bearer" not in caplog.text
     metrics = await (await teams_client.get("/metrics")).text()
-    assert 'bot_errors_total{kind="post",platform="teams"} 1.0' in metrics
+    assert 'bot_outbound_failures_total{kind="post",platform="teams"} 1.0' in metrics
 
 
 async def test_a_rejected_token_is_fetched_again(teams_client):

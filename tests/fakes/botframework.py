@@ -107,6 +107,18 @@ class FakeBotFramework:
         self._ids = itertools.count(1)
         self.server: TestServer | None = None
         self.changed = asyncio.Event()
+        self.hanging: set[str] = set()  # "token", "send", "reply", "update": no answer until released
+        self._released = asyncio.Event()
+
+    def hang(self, *ops: str) -> None:
+        """The token endpoint and/or connector operations stall: no answer at all until
+        ``release()`` (or close)."""
+        self.hanging.update(ops)
+
+    def release(self) -> None:
+        self.hanging.clear()
+        self._released.set()
+        self._released = asyncio.Event()
 
     # -- server ---------------------------------------------------------------
     async def start(self) -> None:
@@ -121,6 +133,7 @@ class FakeBotFramework:
         await self.server.start_server()
 
     async def close(self) -> None:
+        self.release()
         if self.server is not None:
             await self.server.close()
 
@@ -228,6 +241,8 @@ class FakeBotFramework:
     async def _token(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
         self.token_requests.append({k: str(v) for k, v in form.items() if k != "client_secret"})
+        if "token" in self.hanging:
+            await self._released.wait()
         if form.get("client_id") != self.app_id or form.get("client_secret") != self.password or form.get("grant_type") != "client_credentials":
             return web.json_response({"error": "invalid_client"}, status=401)
         token = f"fake-access-token-{next(self._ids)}"
@@ -246,6 +261,8 @@ class FakeBotFramework:
     async def _record(self, request: web.Request, op: str) -> web.Response:
         body = await request.json()
         call = ConnectorCall(op, request.match_info["conversation"], request.match_info.get("activity", ""), body, dict(request.headers))
+        if op in self.hanging:
+            await self._released.wait()
         auth = request.headers.get("Authorization", "")
         if self.require_token and (not auth.startswith("Bearer ") or auth.removeprefix("Bearer ") not in self.issued):
             self.refused.append(call)

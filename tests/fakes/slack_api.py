@@ -43,10 +43,22 @@ class FakeSlackApi:
         self._ts = itertools.count(1)
         self.server: TestServer | None = None
         self.changed = asyncio.Event()
+        self.hanging: set[str] = set()
+        self._released = asyncio.Event()
 
     # -- control --------------------------------------------------------------
     def fail(self, method: str, *failures: Failure) -> None:
         self.failures[method].extend(failures)
+
+    def hang(self, *methods: str) -> None:
+        """Calls of ``methods`` get no answer at all until ``release()`` (or close):
+        Slack's API stalled, not failing."""
+        self.hanging.update(methods)
+
+    def release(self) -> None:
+        self.hanging.clear()
+        self._released.set()
+        self._released = asyncio.Event()
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -84,6 +96,7 @@ class FakeSlackApi:
         await self.server.start_server()
 
     async def close(self) -> None:
+        self.release()
         if self.server is not None:
             await self.server.close()
 
@@ -104,6 +117,8 @@ class FakeSlackApi:
         args = await self._args(request)
         self.calls.append(Call(method, args, {k: v for k, v in request.headers.items()}))
         self.changed.set()
+        if method in self.hanging:
+            await self._released.wait()
         pending = [f for f in self.failures.get(method, []) if f.channel in (None, args.get("channel"))]
         if pending:
             failure = pending[0]

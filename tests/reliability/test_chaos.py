@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 
 from tests.fakes.signing import interaction_body
-from tests.reliability.procs import BotProcess
+from tests.reliability.procs import BotProcess, _get
 from tests.reliability.redis_peek import Peek
 from tests.wait import eventually, quiet_for
 from tests.reliability.slack_client import (
@@ -49,6 +49,19 @@ FAULT_RATE = 0.2
 DRAIN_TIMEOUT = 45.0
 CHANNELS = ("C0DEMO00001", "C0DEMO00002", "C0DEMO00003")
 _TOKEN = re.compile(r"CHAOS-(\d+)(?:-r(\d+))?")
+
+
+def _bugs(answer: tuple[int, bytes]) -> dict[str, float]:
+    """The ``bot_errors_total`` samples above zero in a /metrics answer."""
+    status, body = answer
+    assert status == 200, status
+    out = {}
+    for line in body.decode().splitlines():
+        if line.startswith("bot_errors_total{"):
+            labels, _, value = line.partition("} ")
+            if float(value):
+                out[labels.removeprefix("bot_errors_total{")] = float(value)
+    return out
 
 
 @dataclass
@@ -351,6 +364,9 @@ async def test_chaos_nothing_lost_nothing_duplicated(redis_server_factory, bots,
         task.cancel()
 
     calls = await fake.calls()
+    # Exceptions in the bot's own code, as each replica counts them (the killed one: since
+    # its restart; its log before the kill is in "tracebacks in bot logs").
+    bugs = {bot.incarnation: _bugs(await asyncio.to_thread(_get, bot.url + "/metrics")) for bot in (a, b)}
     stats = await fake.stats()
     (tmp_path / "logs" / "slack-calls.json").write_text(json.dumps(calls, indent=1))
     records = await asyncio.to_thread(peek.escalations)
@@ -444,6 +460,7 @@ async def test_chaos_nothing_lost_nothing_duplicated(redis_server_factory, bots,
         "confirmations lost to Slack faults (fire-and-forget, not retried)": len(accepted) - len(confirmations & set(records)),
         "blank outbox items left behind (delivered; delete failed)": blank_items,
         "tracebacks in bot logs": tracebacks,
+        "bot_errors_total above zero, per replica": bugs,
         "workload / drain seconds": (round(workload_done - began, 1), round(drained - workload_done, 1)),
     }
     (tmp_path / "logs" / "chaos-figures.json").write_text(json.dumps(report, indent=1, default=str))
@@ -452,6 +469,7 @@ async def test_chaos_nothing_lost_nothing_duplicated(redis_server_factory, bots,
 
     assert a.running and b.running, "a replica crashed"
     assert figures.http_5xx == 0
+    assert bugs == {bot.incarnation: {} for bot in (a, b)}, f"exceptions in the bot's own code: {bugs}"
     assert lost == [], f"escalations lost: {lost}"
     assert not {t: ids for t, ids in duplicates.items()}, f"one submit stored twice: {duplicates}"
     assert orphans == {}, f"customers told their submit failed, yet it was stored: {orphans}"
