@@ -226,14 +226,44 @@ def small_talk(ctx: Context, found: Match) -> Reply | None:
     return None
 
 
-def respond(ctx: Context, index: Index, text: str) -> Reply:
-    """The whole answer to one question (pure apart from the clock: easy to test)."""
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """What the bot makes of one question, before any card is built.
+
+    ``decisions`` are the routes it answers with, likeliest first (empty: not sure, or
+    small talk); ``chat`` is set when the message is a greeting or thanks and nothing
+    else. The routing-accuracy evaluator scores this, so it scores what customers see.
+    """
+
+    found: Match
+    decisions: tuple[Decision, ...]
+    chat: bool = False
+
+    @property
+    def urgent(self) -> bool:
+        return self.found.urgent
+
+
+def understand(ctx: Context, index: Index, text: str) -> Understanding:
+    """Match ``text`` and decide who answers it for this account today."""
     found = match(index, text)
-    answer: Card | None = None
+    decisions: tuple[Decision, ...] = ()
     if found.route is not None:
         topic = index.routing.route(found.route)
         assert topic is not None
-        answer = answer_card(ctx, decide(topic, ctx, urgent=found.urgent))
+        decisions = (decide(topic, ctx, urgent=found.urgent),)
+    chat = not decisions and not found.candidates and len(found.unknown) <= MAX_SMALL_TALK_WORDS \
+        and (found.thanks or found.greeting)
+    return Understanding(found, decisions, chat)
+
+
+def respond(ctx: Context, index: Index, text: str) -> Reply:
+    """The whole answer to one question (pure apart from the clock: easy to test)."""
+    understood = understand(ctx, index, text)
+    found = understood.found
+    answer: Card | None = None
+    if understood.decisions:
+        answer = answer_card(ctx, understood.decisions[0])
     if found.pin:
         return Reply(card=pin_card(ctx, answer), private=True)
     if answer is not None:
