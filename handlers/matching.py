@@ -40,7 +40,10 @@ TYPO = 0.8
 GREETING = "!greeting"
 THANKS = "!thanks"
 URGENT = "!urgent"
+OUTAGE = "!outage"
+SOON = "!soon"
 PIN = "!pin"
+FACT = "fact:"
 
 STOPWORDS: frozenset[str] = frozenset(
     # English function words and filler
@@ -72,6 +75,14 @@ _YEAR_CONTEXT = frozenset(
     "jusqu january february march april may june july august september october november "
     "december janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre".split()
 )
+_NEUTRAL = frozenset(
+    "january february march april may june july august september october november december "
+    "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre "
+    "monday tuesday wednesday thursday friday saturday sunday lundi mardi mercredi jeudi vendredi "
+    "samedi dimanche today tomorrow yesterday week weeks month months year years next last "
+    "aujourd hui demain hier semaine semaines mois annee annees an ans prochain prochaine dernier derniere".split()
+)
+"""Words about when, not what: they neither route a question nor count as unexplained."""
 _STANDARDS = frozenset("iso nen pci soc ssae tier".split())  # "ISO 9001" is a standard, not a code
 
 
@@ -107,9 +118,36 @@ def lemma(word: str) -> str:
 
 
 def allowed_typos(word: str) -> int:
+    """One typo from 5 letters, two from 10: "building" is not a typo of "billing"."""
     if word.isdigit() or len(word) < 5:
         return 0
-    return 2 if len(word) >= 8 else 1
+    return 2 if len(word) >= 10 else 1
+
+
+_SUFFIXES = (
+    "ements", "ement", "ations", "ation", "ings", "ing", "ees", "ies", "ied", "ed", "es", "ee",
+    "er", "ez", "ent", "e", "s", "y",
+)
+
+
+def stem(word: str) -> str:
+    """A crude common root of English and French inflections (delivered, delivery,
+    livrée, livraison stay apart; configured, configuration, configurer meet), used only
+    when a word has no exact or plural match. Suffixes come off while 4 letters remain,
+    and a doubled last letter is undone (shipping -> ship)."""
+    if len(word) < 5 or word.isdigit():
+        return word
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith(("ss", "us", "is")):
+                word = word[: -len(suffix)]
+                changed = True
+                break
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "aeiou":
+        word = word[:-1]
+    return word
 
 
 def distance(a: str, b: str, limit: int) -> int:
@@ -166,6 +204,11 @@ class Index:
     targets: Mapping[str, str]
     top_level: tuple[str, ...]
     dropped: tuple[str, ...]
+    stems: Mapping[str, frozenset[str]] = None  # type: ignore[assignment]
+    facts: tuple[str, ...] = ()
+    raw: Mapping[str, Mapping[str, tuple[tuple[str, ...], ...]]] = None  # type: ignore[assignment]
+    fact_topics: Mapping[str, str] = None  # type: ignore[assignment]
+    by_phone: frozenset[str] = frozenset()
 
 
 def _keywords(group: str, by_lang: Mapping[str, Iterable[str]], weight: float, dropped: list[str]) -> list[Keyword]:
@@ -202,13 +245,36 @@ def build_index(routing: Routing) -> Index:
 
     for route in routing.routes:
         add_route(route)
+    for fact in routing.facts:
+        group = FACT + fact.id
+        targets[group] = targets.get(fact.route or "", "") if fact.route else ""
+        keywords.extend(_keywords(group, fact.keywords, KEYWORD, dropped))
+    if routing.urgent_route:
+        # an outage is a trouble ticket: its words are evidence for the urgent topic too
+        own = {k.text for k in keywords if k.group == routing.urgent_route}
+        outage = {lang: [p for p in phrases if p not in own] for lang, phrases in routing.outage.items()}
+        keywords.extend(_keywords(routing.urgent_route, outage, KEYWORD, dropped))
     for group, table in (
         (GREETING, routing.greetings),
         (THANKS, routing.thanks),
         (URGENT, routing.urgent),
+        (OUTAGE, routing.outage),
+        (SOON, routing.urgent_soon),
         (PIN, routing.pin_words),
     ):
         keywords.extend(_keywords(group, table, KEYWORD, dropped))
+    # phrases matched on every word, function words included ("now that", "need")
+    raw: dict[str, dict[str, list[tuple[str, ...]]]] = {}
+    tables = [("calm", routing.calm), ("needs", routing.needs)]
+    tables += [(FACT + fact.id, fact.asks) for fact in routing.facts if fact.asks]
+    for name, table in tables:
+        phrases: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for by_lang in table.values():
+            for phrase in by_lang:
+                folded = tuple(words(phrase))
+                if folded:
+                    phrases[folded[0]].append(folded)
+        raw[name] = dict(phrases)
 
     by_first: dict[str, list[Keyword]] = defaultdict(list)
     forms: dict[str, set[str]] = defaultdict(set)
@@ -218,10 +284,17 @@ def build_index(routing: Routing) -> Index:
         for form in singulars(phrase):
             forms[form].add(lemma(phrase))
     deletes: dict[str, set[str]] = defaultdict(set)
+    stems: dict[str, set[str]] = defaultdict(set)
     for form in forms:
         depth = 2 if len(form) >= 6 else 1 if len(form) >= 4 else 0
         for variant in _deletes(form, depth):
             deletes[variant].add(form)
+        stems[stem(form)] |= forms[form]
+    top_of = {each.id: route.id for route in routing.routes for each in route.self_and_narrower()}
+    fact_topics = {FACT + f.id: top_of[f.route] for f in routing.facts if f.route in top_of}
+    by_phone = frozenset(
+        each.id for route in routing.routes for each in route.self_and_narrower() if each.by_phone_when_urgent
+    )
     return Index(
         routing=routing,
         by_first={k: tuple(v) for k, v in by_first.items()},
@@ -231,6 +304,11 @@ def build_index(routing: Routing) -> Index:
         targets=targets,
         top_level=tuple(r.id for r in routing.routes),
         dropped=tuple(dropped),
+        stems={k: frozenset(v) for k, v in stems.items()},
+        facts=tuple(FACT + f.id for f in routing.facts),
+        raw={name: {k: tuple(v) for k, v in table.items()} for name, table in raw.items()},
+        by_phone=by_phone,
+        fact_topics=fact_topics,
     )
 
 
@@ -275,6 +353,11 @@ class Match:
     pin: bool
     unknown: tuple[str, ...]
     specials: tuple[Candidate, ...] = ()
+    fact: str | None = None
+    also: str | None = None
+    facts: tuple[Candidate, ...] = ()
+    urgent_by: tuple[str, ...] = ()
+    why_not_sure: str = ""
 
     @property
     def sure(self) -> bool:
@@ -295,15 +378,23 @@ class Match:
         return tuple(out)
 
     def explain(self) -> str:
-        """One line per scoring topic, for the console and for test failures."""
+        """One line per scoring topic, fact and special group, then the urgency and the
+        verdict, for the console's ``why`` and for test failures."""
         lines = []
-        for candidate in (*self.candidates, *self.specials):
+        for candidate in (*self.candidates, *self.facts, *self.specials):
             hits = ", ".join(
                 f"{h.keyword}" + (f" (typed {h.typed!r})" if h.fuzzy else "") + f" +{h.points:g}"
                 for h in candidate.hits
             )
             lines.append(f"{candidate.route} {candidate.score:g}: {hits}")
-        verdict = f"-> {self.route}" if self.route else "-> not sure"
+        if self.urgent:
+            lines.append("urgent: " + ", ".join(self.urgent_by))
+        if self.fact:
+            verdict = f"-> fact {self.fact}" + (f" (with {self.route})" if self.route else "")
+        elif self.route:
+            verdict = f"-> {self.route}" + (f", also {self.also}" if self.also else "")
+        else:
+            verdict = "-> not sure" + (f" ({self.why_not_sure})" if self.why_not_sure else "")
         return "\n".join([*lines, verdict])
 
 
@@ -315,6 +406,11 @@ def _candidates_for(index: Index, token: str) -> dict[str, bool]:
             found[lemma_] = False
     if found:
         return found
+    if len(token) >= 5:
+        for lemma_ in index.stems.get(stem(token), ()):
+            found[lemma_] = False
+        if found:
+            return found
     limit = allowed_typos(token)
     if not limit:
         return found
@@ -371,6 +467,21 @@ def match(index: Index, text: str) -> Match:
                 else:
                     found.append((keyword, start, end, fuzzy))
 
+    # "now that", "fire suppression", "scale down": urgency words that are no urgency
+    raw = words(text) if index.raw else []
+    if raw:
+        calm = _raw_spans(raw, index.raw.get("calm", {}))
+        if calm:
+            positions = _raw_positions(raw)
+            found = [
+                item for item in found
+                if item[0].group not in (URGENT, OUTAGE, SOON)
+                or not any(positions[p] in calm for p in range(item[1], item[2]))
+            ]
+        needs = bool(_raw_spans(raw, index.raw.get("needs", {})))
+    else:
+        needs = False
+
     # per group: longest keywords first, no word counted twice, each keyword once
     by_group: dict[str, list[tuple[Keyword, int, int, bool]]] = defaultdict(list)
     for item in found:
@@ -397,17 +508,70 @@ def match(index: Index, text: str) -> Match:
     order = {route_id: i for i, route_id in enumerate(index.top_level)}
     tops = (_with_narrower(index, r, scored) for r in index.top_level if r in scored)
     candidates = tuple(sorted(tops, key=lambda c: (-c.score, order[c.route])))
-    specials = tuple(scored[g] for g in (GREETING, THANKS, URGENT, PIN) if g in scored)
+    facts = tuple(sorted((scored[f] for f in index.facts if f in scored), key=lambda c: -c.score))
+    specials = tuple(scored[g] for g in (GREETING, THANKS, URGENT, OUTAGE, SOON, PIN) if g in scored)
+    unknown_count = sum(1 for i, t in enumerate(tokens) if i not in covered and t not in _NEUTRAL and not t.isdigit())
+
     route: str | None = None
+    also: str | None = None
+    fact: str | None = None
     narrowed_by: Candidate | None = None
-    if candidates and candidates[0].score >= routing.min_score:
-        best = candidates[0]
+    why_not_sure = ""
+    best = candidates[0] if candidates else None
+    best_fact = facts[0] if facts else None
+    if best is not None and best.score >= routing.min_score and raw:
+        # "when can we use the service desk?": the desk's topic, asking for a fact about it
+        for fact_ in routing.facts:
+            if best.route in fact_.about and (FACT + fact_.id) not in scored \
+                    and _raw_spans(raw, index.raw.get(FACT + fact_.id, {})):
+                asked = Candidate(FACT + fact_.id, best.score, (Hit("(asks)", best.route, False, best.score),))
+                if best_fact is None or best_fact.score < asked.score:
+                    best_fact = asked
+                    facts = (asked, *facts)
+                break
+    if best_fact is not None and best_fact.score >= routing.min_score and _trusted(best_fact, unknown_count) \
+            and (best is None or best_fact.score >= best.score or index.fact_topics.get(best_fact.route) == best.route):
+        # a fact beats a topic it scores as well as, and the topic it is about ("is the
+        # service desk open 24/7?" is the desk's topic, and asks for a fact)
+        fact = best_fact.route[len(FACT):]
+        fact_route = routing.fact(fact)
+        if fact_route is not None and fact_route.route:
+            route, narrowed_by = _narrow(index, fact_route.route, scored)
+    elif best is not None and best.score >= routing.min_score:
         target = index.targets[best.route]
-        rival = next((c.score for c in candidates[1:] if index.targets[c.route] != target), 0.0)
-        if best.score - rival >= routing.min_margin:
+        rival = next((c for c in candidates[1:] if index.targets[c.route] != target), None)
+        rival_score = rival.score if rival else 0.0
+        if not _trusted(best, unknown_count):
+            why_not_sure = "one word, matched only as a typo"
+        elif best.score - rival_score >= routing.min_margin:
             route, narrowed_by = _narrow(index, best.route, scored)
-    urgent = URGENT in scored
-    if route is None and not candidates and urgent and routing.urgent_route:
+        elif rival is not None and _strong(best) and _strong(rival) and _third(index, candidates, target, rival) \
+                <= rival.score - routing.min_margin:
+            # both owners are well supported: answer with both, the likelier first
+            route, narrowed_by = _narrow(index, best.route, scored)
+            also = rival.route
+        else:
+            why_not_sure = "two topics too close"
+    if route is not None and also is None:
+        topic = routing.route(route)
+        chosen = topic.also if topic is not None else ()
+        if not chosen and narrowed_by is not None:
+            parent = routing.route(best.route) if best is not None else None
+            chosen = parent.also if parent is not None else ()
+        also = chosen[0] if chosen else None
+    if also is not None and route is not None and index.targets.get(also) == index.targets.get(route):
+        also = None
+
+    urgent_by: list[str] = []
+    if URGENT in scored:
+        urgent_by += scored[URGENT].words
+    deskish = best is None or best.route in index.by_phone or (route is not None and route in index.by_phone)
+    if OUTAGE in scored and deskish:
+        urgent_by += scored[OUTAGE].words
+    if SOON in scored and (needs or OUTAGE in scored):
+        urgent_by += scored[SOON].words
+    urgent = bool(urgent_by)
+    if route is None and fact is None and urgent and routing.urgent_route and (not candidates or deskish):
         route = routing.urgent_route
     # numbers are masked: a Match may be shown (console, logs of a test) and must never
     # carry a 4-digit code someone typed
@@ -422,7 +586,54 @@ def match(index: Index, text: str) -> Match:
         pin=PIN in scored and _pin_number(text),
         unknown=unknown,
         specials=specials,
+        fact=fact,
+        also=also,
+        facts=facts,
+        urgent_by=tuple(urgent_by),
+        why_not_sure=why_not_sure,
     )
+
+
+def _trusted(candidate: Candidate, unknown_count: int) -> bool:
+    """One word matched only as a typo, among other words nothing explains, is no
+    evidence ("get into the building tonight" is not about billing)."""
+    if unknown_count == 0 or not all(hit.fuzzy for hit in candidate.hits):
+        return True
+    return sum(len(hit.typed.split()) for hit in candidate.hits) > 1
+
+
+def _third(index: Index, candidates: tuple[Candidate, ...], *taken: object) -> float:
+    """The best score of a third owner: two owners are named only when no third is close."""
+    targets = {taken[0], index.targets[taken[1].route]}  # type: ignore[union-attr]
+    return next((c.score for c in candidates if index.targets[c.route] not in targets), 0.0)
+
+
+def _strong(candidate: Candidate) -> bool:
+    """At least one whole keyword (not only hints or typos): enough to name an owner."""
+    return any(not hit.fuzzy and hit.points >= KEYWORD for hit in candidate.hits)
+
+
+def _raw_positions(raw: list[str]) -> list[int]:
+    """For each content word (in ``match``'s order), its position among all words."""
+    return [i for i, w in enumerate(raw) if w not in STOPWORDS]
+
+
+def _raw_spans(raw: list[str], phrases: Mapping[str, tuple[tuple[str, ...], ...]]) -> set[int]:
+    """Positions of all words covered by ``phrases`` (exact words, plural ``s`` ignored)."""
+    covered: set[int] = set()
+    if not phrases:
+        return covered
+    for start, word in enumerate(raw):
+        options = phrases.get(word) or (phrases.get(word[:-1]) if word.endswith("s") else None)
+        if not options:
+            continue
+        for phrase in options:
+            end = start + len(phrase)
+            if end <= len(raw) and all(
+                raw[start + k] == w or raw[start + k] == w + "s" for k, w in enumerate(phrase)
+            ):
+                covered.update(range(start, end))
+    return covered
 
 
 def _best_sub(index: Index, route_id: str, scored: Mapping[str, Candidate]) -> Candidate | None:

@@ -207,7 +207,7 @@ def score(name: str, items: Iterable[Item], catalog: Catalog, *, keep_misses: bo
                 strict = lenient = flagged
         result.strict += strict
         result.lenient += lenient
-        if keep_misses and not strict:
+        if keep_misses and (not strict or (flagged and not item.urgent)):
             result.misses.append(
                 f"{item.q!r} [{item.kind}, {item.access}] want {item.owners or item.kind}"
                 f"{' fact ' + item.fact if item.fact else ''}{' urgent' if item.urgent else ''}; "
@@ -224,13 +224,14 @@ def load(path: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--misses", action="store_true", help="list the own set's misses (never the independent set's)")
+    parser.add_argument("--own-only", action="store_true", help="measure the own set only (while tuning)")
     args = parser.parse_args(argv)
     catalog = load_catalog(ROOT / "config")
     own = score("own set (questions.yaml)", own_items(load(OWN), catalog), catalog, keep_misses=args.misses)
     print(own.summary())
     for miss in own.misses:
         print("miss:", miss)
-    if INDEPENDENT.exists():
+    if INDEPENDENT.exists() and not args.own_only:
         independent = score("independent set (questions_independent.yaml)", independent_items(load(INDEPENDENT)), catalog)
         print(independent.summary())
     return 0
