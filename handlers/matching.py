@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from handlers.catalog import Route, Routing
@@ -86,9 +86,19 @@ _NEUTRAL = frozenset(
 _STANDARDS = frozenset("iso nen pci soc ssae tier".split())  # "ISO 9001" is a standard, not a code
 
 
+_NEGATION = re.compile(r"\b(can|won|don|doesn|didn|isn|aren|wasn|weren|haven|hasn|couldn|wouldn|shouldn)['’ ]?t\b")
+_NEGATED = {"can": "can", "won": "will"}
+
+
+def _not(found: re.Match[str]) -> str:
+    stem_ = found.group(1)
+    return _NEGATED.get(stem_, stem_[:-1] if stem_.endswith("n") else stem_) + " not"
+
+
 def words(text: str) -> list[str]:
-    """Folded words of ``text`` (letters and digits only)."""
-    return _WORD.findall(fold(text))
+    """Folded words of ``text`` (letters and digits only); "can't", "doesnt" become
+    "can not", "does not", so the negation stays a word of its own."""
+    return _WORD.findall(_NEGATION.sub(_not, fold(text)))
 
 
 def singulars(word: str) -> tuple[str, ...]:
@@ -206,8 +216,11 @@ class Index:
     dropped: tuple[str, ...]
     stems: Mapping[str, frozenset[str]] = None  # type: ignore[assignment]
     facts: tuple[str, ...] = ()
-    raw: Mapping[str, Mapping[str, tuple[tuple[str, ...], ...]]] = None  # type: ignore[assignment]
+    raw: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]] = None  # type: ignore[assignment]
     fact_topics: Mapping[str, str] = None  # type: ignore[assignment]
+    routes: Mapping[str, Route] = None  # type: ignore[assignment]
+    seen: dict[str, dict[str, bool]] = field(default_factory=dict)
+    """What each typed word stood for, so a word is looked up (typos, stems) once; bounded."""
     by_phone: frozenset[str] = frozenset()
 
 
@@ -264,7 +277,7 @@ def build_index(routing: Routing) -> Index:
     ):
         keywords.extend(_keywords(group, table, KEYWORD, dropped))
     # phrases matched on every word, function words included ("now that", "need")
-    raw: dict[str, dict[str, list[tuple[str, ...]]]] = {}
+    raw: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
     tables = [("calm", routing.calm), ("needs", routing.needs)]
     tables += [(FACT + fact.id, fact.asks) for fact in routing.facts if fact.asks]
     for name, table in tables:
@@ -274,7 +287,8 @@ def build_index(routing: Routing) -> Index:
                 folded = tuple(words(phrase))
                 if folded:
                     phrases[folded[0]].append(folded)
-        raw[name] = dict(phrases)
+        for first, options in phrases.items():
+            raw.setdefault(first, []).extend((name, phrase) for phrase in options)  # type: ignore[arg-type]
 
     by_first: dict[str, list[Keyword]] = defaultdict(list)
     forms: dict[str, set[str]] = defaultdict(set)
@@ -306,9 +320,10 @@ def build_index(routing: Routing) -> Index:
         dropped=tuple(dropped),
         stems={k: frozenset(v) for k, v in stems.items()},
         facts=tuple(FACT + f.id for f in routing.facts),
-        raw={name: {k: tuple(v) for k, v in table.items()} for name, table in raw.items()},
+        raw={k: tuple(v) for k, v in raw.items()},
         by_phone=by_phone,
         fact_topics=fact_topics,
+        routes={each.id: each for route in routing.routes for each in route.self_and_narrower()},
     )
 
 
@@ -398,8 +413,21 @@ class Match:
         return "\n".join([*lines, verdict])
 
 
+_SEEN_LIMIT = 20_000
+
+
 def _candidates_for(index: Index, token: str) -> dict[str, bool]:
-    """Keyword lemmas this typed word stands for, each with whether it took a typo."""
+    """Keyword lemmas this typed word stands for, each with whether it took a typo
+    (remembered per index: customers' words repeat, and a typo search costs the most)."""
+    found = index.seen.get(token)
+    if found is None:
+        if len(index.seen) >= _SEEN_LIMIT:
+            index.seen.clear()
+        found = index.seen[token] = _look_up(index, token)
+    return found
+
+
+def _look_up(index: Index, token: str) -> dict[str, bool]:
     found: dict[str, bool] = {}
     for form in singulars(token):
         for lemma_ in index.forms.get(form, ()):
@@ -447,7 +475,9 @@ def _pin_number(text: str) -> bool:
 def match(index: Index, text: str) -> Match:
     """Score ``text`` against every topic; see the module docstring for the rules."""
     routing = index.routing
-    tokens = [w for w in words(text) if w not in STOPWORDS]
+    raw = words(text)
+    positions = [i for i, w in enumerate(raw) if w not in STOPWORDS]
+    tokens = [raw[i] for i in positions]
     options = [_candidates_for(index, token) for token in tokens]
 
     # every occurrence of every keyword: (keyword, start, end, fuzzy)
@@ -468,19 +498,15 @@ def match(index: Index, text: str) -> Match:
                     found.append((keyword, start, end, fuzzy))
 
     # "now that", "fire suppression", "scale down": urgency words that are no urgency
-    raw = words(text) if index.raw else []
-    if raw:
-        calm = _raw_spans(raw, index.raw.get("calm", {}))
-        if calm:
-            positions = _raw_positions(raw)
-            found = [
-                item for item in found
-                if item[0].group not in (URGENT, OUTAGE, SOON)
-                or not any(positions[p] in calm for p in range(item[1], item[2]))
-            ]
-        needs = bool(_raw_spans(raw, index.raw.get("needs", {})))
-    else:
-        needs = False
+    phrases = _raw_spans(raw, index.raw)
+    calm = phrases.get("calm")
+    if calm:
+        found = [
+            item for item in found
+            if item[0].group not in (URGENT, OUTAGE, SOON)
+            or not any(positions[p] in calm for p in range(item[1], item[2]))
+        ]
+    needs = "needs" in phrases
 
     # per group: longest keywords first, no word counted twice, each keyword once
     by_group: dict[str, list[tuple[Keyword, int, int, bool]]] = defaultdict(list)
@@ -519,11 +545,11 @@ def match(index: Index, text: str) -> Match:
     why_not_sure = ""
     best = candidates[0] if candidates else None
     best_fact = facts[0] if facts else None
-    if best is not None and best.score >= routing.min_score and raw:
+    if best is not None and best.score >= routing.min_score:
         # "when can we use the service desk?": the desk's topic, asking for a fact about it
         for fact_ in routing.facts:
             if best.route in fact_.about and (FACT + fact_.id) not in scored \
-                    and _raw_spans(raw, index.raw.get(FACT + fact_.id, {})):
+                    and (FACT + fact_.id) in phrases:
                 asked = Candidate(FACT + fact_.id, best.score, (Hit("(asks)", best.route, False, best.score),))
                 if best_fact is None or best_fact.score < asked.score:
                     best_fact = asked
@@ -553,10 +579,10 @@ def match(index: Index, text: str) -> Match:
         else:
             why_not_sure = "two topics too close"
     if route is not None and also is None:
-        topic = routing.route(route)
+        topic = index.routes.get(route)
         chosen = topic.also if topic is not None else ()
         if not chosen and narrowed_by is not None:
-            parent = routing.route(best.route) if best is not None else None
+            parent = index.routes.get(best.route) if best is not None else None
             chosen = parent.also if parent is not None else ()
         also = chosen[0] if chosen else None
     if also is not None and route is not None and index.targets.get(also) == index.targets.get(route):
@@ -613,26 +639,22 @@ def _strong(candidate: Candidate) -> bool:
     return any(not hit.fuzzy and hit.points >= KEYWORD for hit in candidate.hits)
 
 
-def _raw_positions(raw: list[str]) -> list[int]:
-    """For each content word (in ``match``'s order), its position among all words."""
-    return [i for i, w in enumerate(raw) if w not in STOPWORDS]
-
-
-def _raw_spans(raw: list[str], phrases: Mapping[str, tuple[tuple[str, ...], ...]]) -> set[int]:
-    """Positions of all words covered by ``phrases`` (exact words, plural ``s`` ignored)."""
-    covered: set[int] = set()
-    if not phrases:
+def _raw_spans(raw: list[str], table: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]) -> dict[str, set[int]]:
+    """For each phrase table ("calm", "needs", a fact's asks), the positions of all the
+    words its phrases cover (exact words, a plural ``s`` ignored); one pass over the words."""
+    covered: dict[str, set[int]] = {}
+    if not table:
         return covered
     for start, word in enumerate(raw):
-        options = phrases.get(word) or (phrases.get(word[:-1]) if word.endswith("s") else None)
+        options = table.get(word) or (table.get(word[:-1]) if word.endswith("s") else None)
         if not options:
             continue
-        for phrase in options:
+        for name, phrase in options:
             end = start + len(phrase)
             if end <= len(raw) and all(
                 raw[start + k] == w or raw[start + k] == w + "s" for k, w in enumerate(phrase)
             ):
-                covered.update(range(start, end))
+                covered.setdefault(name, set()).update(range(start, end))
     return covered
 
 

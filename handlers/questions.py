@@ -322,7 +322,7 @@ def understand(ctx: Context, index: Index, text: str) -> Understanding:
         if call is not None:
             decisions.append(call)
     for route_id in (found.route, found.also):
-        topic = routing.route(route_id) if route_id else None
+        topic = index.routes.get(route_id) if route_id else None
         if topic is not None:
             decision = decide(topic, ctx, urgent=found.urgent)
             if decision.target not in {d.target for d in decisions}:
