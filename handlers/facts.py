@@ -135,7 +135,8 @@ def _blocks_gsd_contact(ctx: Context) -> list[Block]:
                 (t("fact.gsd_contact.language"), t("fact.gsd_contact.language_value")),
             )
         ),
-        Text(t("fact.gsd_contact.urgent", phone=desk.phone)),
+        # while access is closed the desk is no one's action: the access block says whom to ask
+        *([Text(t("fact.gsd_contact.urgent", phone=desk.phone))] if ctx.account is None or ctx.access_open() else []),
         *_access(ctx),
     ]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cards.model import Card, Note, Text
-from handlers import buttons
+from handlers import buttons, facts
 from handlers.context import Context
 from handlers.router import Route, Router
 from handlers.status_line import access_sentence
@@ -33,7 +33,7 @@ def help_card(ctx: Context) -> Card:
         )
     )
     blocks.append(Note(t("help.footer")))
-    row = [buttons.team(ctx), buttons.gsd(ctx), buttons.ecp(ctx)]
+    row = [buttons.team(ctx), buttons.gsd(ctx), buttons.ecp(ctx), facts.menu_button(ctx)]
     if ctx.account is not None:
         row.append(buttons.escalate(ctx))
     row.append(buttons.switch_language(ctx))

@@ -218,10 +218,13 @@ def urgent_card(ctx: Context, call: Decision, also: Sequence[Decision] = ()) -> 
     if call.target in ROLES and ctx.account is not None:
         person = ctx.account.team.by_role(call.target)
         phone = person.phone or person.email
+    row = _row(ctx, (call, *also))
+    if call.covering:  # the desk is not open yet: nothing on this card points there
+        row = tuple(b for b in row if b.action != buttons.SHOW_GSD)
     return Card(
         title=t("fact.ask.urgent_title", who=who),
         blocks=tuple(blocks),
-        buttons=_row(ctx, (call, *also)),
+        buttons=row,
         fallback=t("fact.ask.urgent_fallback", who=who, phone=phone),
     )
 
@@ -340,7 +343,11 @@ def _card_for(ctx: Context, understood: Understanding) -> Card | None:
         for n, decision in enumerate(decisions):
             who = target_name(ctx, decision.target)
             key = "fact.ask.who" if n == 0 else "fact.ask.also"
-            after += [Divider(), Text(ctx.t(key, who=who, why=decision.topic.why[ctx.lang])), target_contact(ctx, decision.target)]
+            why = decision.topic.why[ctx.lang]
+            if decision.covering:
+                desk = target_name(ctx, decision.topic.target)
+                why = ctx.t("questions.covering", desk=desk, access=access_sentence(ctx), who=who)
+            after += [Divider(), Text(ctx.t(key, who=who, why=why)), target_contact(ctx, decision.target)]
         more = list(_row(ctx, decisions)) if decisions else []
         more.insert(0, facts.menu_button(ctx))
         if ctx.account is not None and not any(b.action == buttons.OPEN_ESCALATION for b in more):
