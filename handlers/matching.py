@@ -63,7 +63,7 @@ STOPWORDS: frozenset[str] = frozenset(
     "veux souhaite souhaiterais aimerais besoin svp stp plait tres bien aussi donc alors comme "
     "quelqu aupres concernant sujet"
     # the pieces apostrophes leave behind: l', d', qu', j', n' (kept: "n" helps "n'a pas")
-    " b c d e f g h j k l m o p q r s t u v w x z".split()
+    " b c d e f g h j k l m o p q r s t u v w x z ll ve re".split()
 )
 
 _WORD = re.compile(r"[^\W_]+")
@@ -151,7 +151,8 @@ def stem(word: str) -> str:
     while changed:
         changed = False
         for suffix in _SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith(("ss", "us", "is")):
+            shortest = 3 if suffix in ("ed", "ing", "ings") else 4
+            if word.endswith(suffix) and len(word) - len(suffix) >= shortest and not word.endswith(("ss", "us", "is")):
                 word = word[: -len(suffix)]
                 changed = True
                 break
@@ -237,6 +238,11 @@ def _keywords(group: str, by_lang: Mapping[str, Iterable[str]], weight: float, d
     return out
 
 
+def _has_function_word(phrase: str) -> bool:
+    found = words(phrase)
+    return len(found) > 1 and any(w in STOPWORDS for w in found)
+
+
 def build_index(routing: Routing) -> Index:
     """Normalise every keyword of ``routing`` into look-up tables.
 
@@ -267,6 +273,7 @@ def build_index(routing: Routing) -> Index:
         own = {k.text for k in keywords if k.group == routing.urgent_route}
         outage = {lang: [p for p in phrases if p not in own] for lang, phrases in routing.outage.items()}
         keywords.extend(_keywords(routing.urgent_route, outage, KEYWORD, dropped))
+    whole: dict[str, dict[str, list[str]]] = {}
     for group, table in (
         (GREETING, routing.greetings),
         (THANKS, routing.thanks),
@@ -275,10 +282,15 @@ def build_index(routing: Routing) -> Index:
         (SOON, routing.urgent_soon),
         (PIN, routing.pin_words),
     ):
+        if group in (URGENT, OUTAGE, SOON):
+            # "broke in" must not shrink to "broke": urgency phrases that hold a function
+            # word are matched word for word, on every word
+            whole[group] = {lang: [p for p in phrases if _has_function_word(p)] for lang, phrases in table.items()}
+            table = {lang: [p for p in phrases if not _has_function_word(p)] for lang, phrases in table.items()}
         keywords.extend(_keywords(group, table, KEYWORD, dropped))
     # phrases matched on every word, function words included ("now that", "need")
     raw: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-    tables = [("calm", routing.calm), ("needs", routing.needs)]
+    tables = [("calm", routing.calm), ("needs", routing.needs), *whole.items()]
     tables += [(FACT + fact.id, fact.asks) for fact in routing.facts if fact.asks]
     for name, table in tables:
         phrases: dict[str, list[tuple[str, ...]]] = defaultdict(list)
@@ -588,6 +600,12 @@ def match(index: Index, text: str) -> Match:
     if also is not None and route is not None and index.targets.get(also) == index.targets.get(route):
         also = None
 
+    for group in (URGENT, OUTAGE, SOON):
+        spans = phrases.get(group, set()) - (calm or set())
+        if spans:
+            hit = Hit(" ".join(raw[i] for i in sorted(spans)), "", False, KEYWORD)
+            old = scored.get(group)
+            scored[group] = Candidate(group, (old.score if old else 0) + KEYWORD, (*(old.hits if old else ()), hit))
     urgent_by: list[str] = []
     if URGENT in scored:
         urgent_by += scored[URGENT].words
