@@ -303,7 +303,8 @@ class Fact(_Model):
     shows, when there is one. ``about`` and ``asks``: the fact also answers when one of
     the ``about`` topics wins and the question has one of the ``asks`` words, matched on
     every word ("how", "when" included): "when can we use the service desk?" asks for
-    the date access opens, not for the desk.
+    the date access opens, not for the desk. ``asks_alone``: the ``asks`` words answer
+    even when no topic matched ("does this apply to us?").
     """
 
     id: str
@@ -311,6 +312,7 @@ class Fact(_Model):
     keywords: Words
     about: tuple[str, ...] = ()
     asks: Words = Field(default_factory=dict)
+    asks_alone: bool = False
 
     @field_validator("id")
     @classmethod

@@ -557,12 +557,14 @@ def match(index: Index, text: str) -> Match:
     why_not_sure = ""
     best = candidates[0] if candidates else None
     best_fact = facts[0] if facts else None
-    if best is not None and best.score >= routing.min_score:
+    if phrases:
         # "when can we use the service desk?": the desk's topic, asking for a fact about it
+        topic_ = best.route if best is not None and best.score >= routing.min_score else None
         for fact_ in routing.facts:
-            if best.route in fact_.about and (FACT + fact_.id) not in scored \
+            if (topic_ in fact_.about or (fact_.asks_alone and best is None)) and (FACT + fact_.id) not in scored \
                     and (FACT + fact_.id) in phrases:
-                asked = Candidate(FACT + fact_.id, best.score, (Hit("(asks)", best.route, False, best.score),))
+                points = best.score if best is not None else routing.min_score
+                asked = Candidate(FACT + fact_.id, points, (Hit("(asks)", topic_ or "", False, points),))
                 if best_fact is None or best_fact.score < asked.score:
                     best_fact = asked
                     facts = (asked, *facts)
