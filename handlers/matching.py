@@ -579,7 +579,10 @@ def match(index: Index, text: str) -> Match:
             route, narrowed_by = _narrow(index, fact_route.route, scored)
     elif best is not None and best.score >= routing.min_score:
         target = index.targets[best.route]
-        rival = next((c for c in candidates[1:] if index.targets[c.route] != target), None)
+        # a rival that rests on one typo among unexplained words is no rival either
+        rival = next(
+            (c for c in candidates[1:] if index.targets[c.route] != target and _trusted(c, unknown_count)), None
+        )
         rival_score = rival.score if rival else 0.0
         if not _trusted(best, unknown_count):
             why_not_sure = "one word, matched only as a typo"
