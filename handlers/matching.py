@@ -304,7 +304,13 @@ def build_index(routing: Routing) -> Index:
 
     by_first: dict[str, list[Keyword]] = defaultdict(list)
     forms: dict[str, set[str]] = defaultdict(set)
-    for keyword in keywords:
+    same: set[tuple[str, tuple[str, ...], float]] = set()
+    for keyword in sorted(keywords, key=lambda k: len(k.text.split())):
+        # "my orders" is "order" once function words are gone: keep the shortest spelling, so
+        # `why` names the keyword that really matched
+        if (keyword.group, keyword.lemmas, keyword.weight) in same:
+            continue
+        same.add((keyword.group, keyword.lemmas, keyword.weight))
         by_first[keyword.lemmas[0]].append(keyword)
     for phrase in {w for k in keywords for w in words(k.text) if w not in STOPWORDS}:
         for form in singulars(phrase):
