@@ -6,21 +6,33 @@ so a wrong answer can be traced to a word in the YAML rather than to a model.
 
 How a question is scored:
 
-* Text is folded (case and accents removed), split into words, and function words
-  ("the", "de", "my", "votre"...) are dropped, so "Who handles my invoices?" and
-  "facture" are compared on the words that carry meaning.
+* Text is folded (case and accents removed; "can't" reads "can not"), split into words,
+  and function words ("the", "de", "my", "votre"...) are dropped, so "Who handles my
+  invoices?" and "facture" are compared on the words that carry meaning.
 * A word matches a keyword word when they are equal after removing plural endings
-  (invoices, réseaux, deliveries), or within one typo for words of 5 letters or more
-  and two typos for 8 or more (a typo is an insertion, a deletion, a substitution or a
-  swap of two neighbours). Keywords of several words match as consecutive words.
+  (invoices, réseaux, deliveries); failing that, when they share a crude English/French
+  root (configured, configuration, configurer); failing that, within one typo from 5
+  letters and two from 10 (a typo is an insertion, a deletion, a substitution or a swap of
+  two neighbours). Keywords of several words match as consecutive words.
 * Each matched keyword adds one point per word (a "hint" adds half), a typo match 80 %;
   a keyword counts once, and words already covered by a longer keyword of the same
   topic are not counted twice.
 * The best topic wins when it has ``min_score`` points and leads the best topic of any
-  *other* target by ``min_margin``; otherwise the caller says it is not sure.
+  *other* target by ``min_margin``. When two owners are both backed by a whole keyword
+  and no third is close, both are named, the likelier first (``also``); a topic may also
+  name a second owner of its own in routing.yaml. A topic that rests on one typo among
+  words nothing explains neither wins nor blocks ("get into the building" is not billing).
+  Otherwise the caller says it is not sure.
+* A fact (routing.yaml ``facts``) answers instead when it scores at least as well as the
+  best topic, or when the best topic is one it is ``about`` and the question has one of
+  its ``asks`` words ("when", "phone"...).
+* Urgency is found apart from topics: ``urgent`` words always, ``outage`` words when the
+  question is about a service problem (or nothing else), ``urgent_soon`` words ("now")
+  next to a need; ``calm`` phrases ("now that", "fire suppression") cancel them.
 
 Both languages are always matched, whatever the reply language. The tables are built
-once per ``Routing`` (``build_index``) so a question costs a few dictionary look-ups.
+once per ``Routing`` (``build_index``) so a question costs a few dictionary look-ups, and
+what each typed word stands for is remembered (bounded).
 """
 
 from __future__ import annotations
