@@ -329,6 +329,7 @@ class Route(_Model):
     keywords: Words
     hints: Words = Field(default_factory=dict)
     narrower: tuple["Route", ...] = ()
+    also: tuple[str, ...] = ()
 
     @field_validator("id")
     @classmethod
@@ -372,6 +373,38 @@ class Route(_Model):
         return tuple(out)
 
 
+class Fact(_Model):
+    """A factual question the bot answers with the fact itself, not only with who knows it.
+
+    ``keywords`` are the words of the question (function words such as "what" or "where"
+    are ignored, as everywhere); ``route`` names the topic whose contact the answer also
+    shows, when there is one. ``about`` and ``asks``: the fact also answers when one of
+    the ``about`` topics wins and the question has one of the ``asks`` words, matched on
+    every word ("how", "when" included): "when can we use the service desk?" asks for
+    the date access opens, not for the desk. ``asks_alone``: the ``asks`` words answer
+    even when no topic matched ("does this apply to us?").
+    """
+
+    id: str
+    route: str | None = None
+    keywords: Words
+    about: tuple[str, ...] = ()
+    asks: Words = Field(default_factory=dict)
+    asks_alone: bool = False
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _ROUTE_ID.match(value):
+            raise ValueError("use lower-case letters, digits and underscores, starting with a letter")
+        return value
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        return _check_words(value, required=True)
+
+
 class Routing(_Model):
     """``config/routing.yaml``: the topics, and the words that are no topic (greetings,
     thanks, urgency, the GSD code) but change how a question is answered.
@@ -388,28 +421,51 @@ class Routing(_Model):
     fallback_routes: tuple[str, ...] = ()
     urgent_route: str | None = None
     urgent: Words = Field(default_factory=dict)
+    outage: Words = Field(default_factory=dict)
+    urgent_soon: Words = Field(default_factory=dict)
+    needs: Words = Field(default_factory=dict)
+    calm: Words = Field(default_factory=dict)
     greetings: Words = Field(default_factory=dict)
     thanks: Words = Field(default_factory=dict)
     pin_words: Words = Field(default_factory=dict)
+    facts: tuple[Fact, ...] = ()
 
-    @field_validator("urgent", "greetings", "thanks", "pin_words")
+    @field_validator("urgent", "outage", "urgent_soon", "needs", "calm", "greetings", "thanks", "pin_words")
     @classmethod
     def _words(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=False)
 
     @model_validator(mode="after")
     def _references(self) -> "Routing":
+        if not self.routes:
+            return self  # no topics at all: config.py says so, rather than every reference failing
         seen: set[str] = set()
         for index, route in enumerate(self.routes):
             for each in route.self_and_narrower():
                 if each.id in seen:
                     raise ValueError(f"routes[{index}]: route id {each.id!r} is used twice")
                 seen.add(each.id)
-        for name, ids in (("fallback_routes", self.fallback_routes), ("urgent_route", (self.urgent_route or "",))):
+        also = tuple(a for r in self.routes for each in r.self_and_narrower() for a in each.also)
+        fact_routes = tuple(f.route for f in self.facts if f.route) + tuple(a for f in self.facts for a in f.about)
+        fact_ids = [f.id for f in self.facts]
+        if len(set(fact_ids)) != len(fact_ids):
+            raise ValueError("facts: a fact id is used twice")
+        for name, ids in (
+            ("fallback_routes", self.fallback_routes),
+            ("urgent_route", (self.urgent_route or "",)),
+            ("also", also),
+            ("facts.route", fact_routes),
+        ):
             for route_id in ids:
                 if route_id and route_id not in seen:
                     raise ValueError(f"{name}: {route_id!r} is no route id")
         return self
+
+    def fact(self, fact_id: str) -> Fact | None:
+        for fact in self.facts:
+            if fact.id == fact_id:
+                return fact
+        return None
 
     def route(self, route_id: str) -> Route | None:
         """A route or narrower topic by id."""

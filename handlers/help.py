@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cards.model import Button, Card, Note, Text
-from handlers import buttons
+from handlers import buttons, facts
 from handlers.context import Context
 from handlers.router import Route, Router
 from handlers.status_line import access_sentence, guidance, phone_link, urgent_line
@@ -35,7 +35,7 @@ def help_card(ctx: Context) -> Card:
 def _buttons(ctx: Context) -> tuple[Button, ...]:
     """Only buttons that answer in this conversation: no account team or escalation
     where no account is known."""
-    row = [buttons.gsd(ctx), buttons.ecp(ctx)]
+    row = [buttons.gsd(ctx), buttons.ecp(ctx), facts.menu_button(ctx)]
     if ctx.account is not None:
         row = [buttons.team(ctx), *row, buttons.escalate(ctx)]
     return (*row, buttons.switch_language(ctx))

@@ -20,10 +20,11 @@ code someone pastes by mistake goes nowhere; they are warned instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 from cards.model import Block, Button, Card, Contact, Divider, Note, Text
-from handlers import buttons
-from handlers.catalog import DESKS, ROLES, Route as Topic
+from handlers import buttons, facts
+from handlers.catalog import DESKS, ROLES, Route as Topic, Routing
 from handlers.context import Context
 from handlers.matching import Index, IndexCache, Match, match
 from handlers.router import Route, Router, stale_button
@@ -106,6 +107,16 @@ def target_contact(ctx: Context, target: str) -> Block:
     )
 
 
+def urgent_decision(ctx: Context, routing: Routing) -> Decision | None:
+    """Whom an urgent question goes to first: the service desk, by phone, once access is
+    open; until then whoever routing.yaml names to cover the urgent topic before access
+    (the same person ``urgent_line`` says to call). The one place that decides it."""
+    topic = routing.route(routing.urgent_route or "")
+    if topic is None:
+        return None
+    return decide(topic, ctx, urgent=True)
+
+
 def urgent_line(ctx: Context) -> str:
     """Whom to call now: the GSD once access is open, the account manager until then."""
     if ctx.account is not None and not ctx.access_open():
@@ -132,11 +143,10 @@ def _buttons_for(ctx: Context, decision: Decision) -> tuple[Button, ...]:
     return tuple(row) or (buttons.help_(ctx),)
 
 
-def answer_card(ctx: Context, decision: Decision) -> Card:
-    """The routed answer: who, how to reach them, why, and what to do next."""
+def _why_blocks(ctx: Context, decision: Decision) -> list[Block]:
+    """One line on why, the stand-in sentence while access is closed, and the contact."""
     t = ctx.t
     topic = decision.topic
-    who = target_name(ctx, decision.target)
     blocks: list[Block] = [Text(topic.why[ctx.lang])]
     if decision.covering:
         blocks.append(
@@ -145,20 +155,77 @@ def answer_card(ctx: Context, decision: Decision) -> Card:
                     "questions.covering",
                     desk=target_name(ctx, topic.target),
                     access=access_sentence(ctx),
-                    who=who,
+                    who=target_name(ctx, decision.target),
                 )
             )
         )
     blocks.append(target_contact(ctx, decision.target))
+    return blocks
+
+
+def _also_blocks(ctx: Context, also: Sequence[Decision]) -> list[Block]:
+    blocks: list[Block] = []
+    for decision in also:
+        who = target_name(ctx, decision.target)
+        blocks += [Divider(), Text(ctx.t("fact.ask.also", who=who, why=decision.topic.why[ctx.lang]))]
+        blocks.append(target_contact(ctx, decision.target))
+    return blocks
+
+
+def _row(ctx: Context, decisions: Sequence[Decision]) -> tuple[Button, ...]:
+    row: list[Button] = []
+    for decision in decisions:
+        for button in _buttons_for(ctx, decision):
+            if button.action not in (buttons.OPEN_ESCALATION, buttons.SHOW_HELP) and button.action not in {b.action for b in row}:
+                row.append(button)
+    if ctx.account is not None:
+        row.append(buttons.escalate(ctx))
+    return tuple(row) or (buttons.help_(ctx),)
+
+
+def answer_card(ctx: Context, decision: Decision, also: Sequence[Decision] = ()) -> Card:
+    """The routed answer: who, how to reach them, why, what to do next, and a second
+    owner when the question belongs to two."""
+    t = ctx.t
+    topic = decision.topic
+    who = target_name(ctx, decision.target)
+    blocks = _why_blocks(ctx, decision)
     if decision.by_phone:
         blocks.append(Text(urgent_line(ctx)))
     if ctx.account is None and decision.target not in ROLES:
         blocks.append(Note(t("questions.no_account", team=ctx.catalog.onboarding.name)))
+    blocks += _also_blocks(ctx, also)
     return Card(
         title=t("questions.title", who=who),
         blocks=tuple(blocks),
-        buttons=_buttons_for(ctx, decision),
+        buttons=_row(ctx, (decision, *also)),
         fallback=t("questions.fallback", who=who, why=topic.why[ctx.lang]),
+    )
+
+
+def urgent_card(ctx: Context, call: Decision, also: Sequence[Decision] = ()) -> Card:
+    """An urgent question: whom to call now comes first (the desk's or the stand-in's
+    phone), then who handles the topic itself."""
+    t = ctx.t
+    who = target_name(ctx, call.target)
+    blocks: list[Block] = [Text(urgent_line(ctx)), target_contact(ctx, call.target)]
+    if call.covering:
+        blocks.append(Note(access_sentence(ctx)))
+    if ctx.account is None:
+        blocks.append(Note(t("questions.no_account", team=ctx.catalog.onboarding.name)))
+    blocks += _also_blocks(ctx, also)
+    phone = ctx.catalog.site.service_desk.phone
+    if call.target in ROLES and ctx.account is not None:
+        person = ctx.account.team.by_role(call.target)
+        phone = person.phone or person.email
+    row = _row(ctx, (call, *also))
+    if call.covering:  # the desk is not open yet: nothing on this card points there
+        row = tuple(b for b in row if b.action != buttons.SHOW_GSD)
+    return Card(
+        title=t("fact.ask.urgent_title", who=who),
+        blocks=tuple(blocks),
+        buttons=row,
+        fallback=t("fact.ask.urgent_fallback", who=who, phone=phone),
     )
 
 
@@ -192,6 +259,7 @@ def not_sure_card(ctx: Context, found: Match, index: Index) -> Card:
             continue
         data = {"route": route_id, **({"urgent": "1"} if found.urgent else {})}
         row.append(Button(topic.label[ctx.lang], SHOW_ROUTE, data))
+    row.append(facts.menu_button(ctx))
     if ctx.account is not None:
         row.append(buttons.team(ctx))
         row.append(buttons.escalate(ctx))
@@ -226,14 +294,77 @@ def small_talk(ctx: Context, found: Match) -> Reply | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    """What the bot makes of one question, before any card is built.
+
+    ``decisions`` are the routes it answers with, likeliest first (empty: not sure, or
+    small talk): for an urgent question, whom to call now comes first. ``fact`` is set
+    when the question asks for a fact the bot can give. ``chat`` is set when the message
+    is a greeting or thanks and nothing else. The routing-accuracy evaluator scores this,
+    so it scores what customers see.
+    """
+
+    found: Match
+    decisions: tuple[Decision, ...]
+    chat: bool = False
+    fact: str | None = None
+
+    @property
+    def urgent(self) -> bool:
+        return self.found.urgent
+
+
+def understand(ctx: Context, index: Index, text: str) -> Understanding:
+    """Match ``text`` and decide who answers it for this account today."""
+    found = match(index, text)
+    routing = index.routing
+    decisions: list[Decision] = []
+    if found.urgent:
+        call = urgent_decision(ctx, routing)
+        if call is not None:
+            decisions.append(call)
+    for route_id in (found.route, found.also):
+        topic = index.routes.get(route_id) if route_id else None
+        if topic is not None:
+            decision = decide(topic, ctx, urgent=found.urgent)
+            if decision.target not in {d.target for d in decisions}:
+                decisions.append(decision)
+    chat = not decisions and found.fact is None and not found.candidates \
+        and len(found.unknown) <= MAX_SMALL_TALK_WORDS and (found.thanks or found.greeting)
+    return Understanding(found, tuple(decisions), chat, found.fact)
+
+
+def _card_for(ctx: Context, understood: Understanding) -> Card | None:
+    decisions = understood.decisions
+    if understood.fact is not None:
+        before: list[Block] = [Text(urgent_line(ctx))] if understood.urgent else []
+        after: list[Block] = []
+        for n, decision in enumerate(decisions):
+            who = target_name(ctx, decision.target)
+            key = "fact.ask.who" if n == 0 else "fact.ask.also"
+            why = decision.topic.why[ctx.lang]
+            if decision.covering:
+                desk = target_name(ctx, decision.topic.target)
+                why = ctx.t("questions.covering", desk=desk, access=access_sentence(ctx), who=who)
+            after += [Divider(), Text(ctx.t(key, who=who, why=why)), target_contact(ctx, decision.target)]
+        more = list(_row(ctx, decisions)) if decisions else []
+        more.insert(0, facts.menu_button(ctx))
+        if ctx.account is not None and not any(b.action == buttons.OPEN_ESCALATION for b in more):
+            more.append(buttons.escalate(ctx))
+        return facts.fact_card(ctx, understood.fact, before=before, after=after, more_buttons=more)
+    if not decisions:
+        return None
+    if understood.urgent:
+        return urgent_card(ctx, decisions[0], decisions[1:])
+    return answer_card(ctx, decisions[0], decisions[1:])
+
+
 def respond(ctx: Context, index: Index, text: str) -> Reply:
     """The whole answer to one question (pure apart from the clock: easy to test)."""
-    found = match(index, text)
-    answer: Card | None = None
-    if found.route is not None:
-        topic = index.routing.route(found.route)
-        assert topic is not None
-        answer = answer_card(ctx, decide(topic, ctx, urgent=found.urgent))
+    understood = understand(ctx, index, text)
+    found = understood.found
+    answer = _card_for(ctx, understood)
     if found.pin:
         return Reply(card=pin_card(ctx, answer), private=True)
     if answer is not None:

@@ -15,6 +15,9 @@ from bot.config import ConfigError, load_catalog
 from bot.stores.memory import MemoryStore
 from handlers.catalog import ROLES, Routing
 from handlers.matching import build_index, match
+from handlers.questions import understand, urgent_decision
+from tests.handlers import routing_accuracy as accuracy
+from cards.model import Contact
 from handlers.turn import Platform, Reply, TurnKind, Where
 from tests.handlers.helpers import DM, GLOBEX, UNLINKED, Bot, card_text
 
@@ -22,7 +25,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 QUESTIONS: dict[str, Any] = yaml.safe_load((HERE / "questions.yaml").read_text(encoding="utf-8"))
 INITECH = Where(Platform.SLACK, "T0DEMO", "C0DEMO00003")
-MIN_ACCURACY = 0.95
 
 
 @pytest.fixture(scope="module")
@@ -41,39 +43,77 @@ def bot(catalog, clock):
 def test_the_labelled_set_is_big_enough_and_covers_every_route(index):
     items = QUESTIONS["questions"]
     assert len(items) >= 150
-    labelled = {item["route"] for item in items}
-    every_route = {route_id for route_id in index.targets}
+    labelled = {item["route"] for item in items if "route" in item}
+    every_route = {route_id for route_id in index.targets if not route_id.startswith("fact:")}
     assert every_route - labelled == set(), "routes without a labelled question"
     assert labelled - every_route == set(), "labels that are no route"
     targets = {index.targets[route] for route in labelled}
     assert targets == {*ROLES, "service_desk", "portal", "onboarding_team"}
+    facts = {item["fact"] for item in items if "fact" in item}
+    assert facts == {fact.id for fact in index.routing.facts}, "facts without a labelled question"
 
 
-def test_accuracy_on_the_labelled_set(index):
-    items = QUESTIONS["questions"]
-    right = exact = 0
-    misses: list[str] = []
-    timings: list[float] = []
-    for item in items:
-        started = time.perf_counter()
-        found = match(index, item["q"])
-        timings.append(time.perf_counter() - started)
-        want = item["route"]
-        if found.route is not None and index.targets[found.route] == index.targets[want]:
-            right += 1
-        else:
-            misses.append(f"{item['q']!r} (want {want}):\n  " + found.explain().replace("\n", "\n  "))
-        exact += found.route == want
-    accuracy = right / len(items)
-    median_us = statistics.median(timings) * 1e6
-    print(
-        f"\nmatcher: {len(items)} questions, {accuracy:.1%} reach the right role or desk, "
-        f"{exact / len(items):.1%} the exact topic; median {median_us:.0f} µs per question"
-    )
-    for miss in misses:
+# Recorded figures (tests/handlers/routing_accuracy.py prints them); a change that lowers
+# either set's figure below these fails. The independent set is frozen and never tuned on.
+OWN_STRICT = 0.99  # 550 of 553 when recorded
+INDEPENDENT_STRICT_RIGHT = 238  # of 310 (76.8%), see README "Routing accuracy"
+INDEPENDENT_LENIENT_RIGHT = 245  # of 310 (79.0%)
+
+
+@pytest.fixture(scope="module")
+def own_score(catalog):
+    return accuracy.score("own", accuracy.own_items(QUESTIONS, catalog), catalog, keep_misses=True)
+
+
+@pytest.fixture(scope="module")
+def independent_items(catalog):
+    return accuracy.independent_items(accuracy.load(accuracy.INDEPENDENT))
+
+
+def test_accuracy_on_the_own_set(own_score):
+    print("\n" + own_score.summary())
+    for miss in own_score.misses:
         print("miss:", miss)
-    assert accuracy >= MIN_ACCURACY
-    assert median_us < 1000
+    assert own_score.strict_rate >= OWN_STRICT
+    assert own_score.false_urgent_rate == 0.0
+    assert own_score.median_us < 1000
+
+
+def test_accuracy_on_the_independent_set(catalog, independent_items):
+    result = accuracy.score("independent", independent_items, catalog)  # misses never listed
+    print("\n" + result.summary())
+    assert len(independent_items) == 310
+    assert result.strict >= INDEPENDENT_STRICT_RIGHT
+    assert result.lenient >= INDEPENDENT_LENIENT_RIGHT
+
+
+def _not_answered_as_urgent(catalog, items) -> list[str]:
+    index = build_index(catalog.routing)
+    ctxs = accuracy.contexts(catalog)
+    missed = []
+    for item in items:
+        ctx = ctxs[item.access]
+        understood = understand(ctx, index, item.q)
+        call = urgent_decision(ctx, catalog.routing)
+        if not understood.urgent or not understood.decisions or understood.decisions[0] != call:
+            missed.append(item.q)
+    return missed
+
+
+def test_every_urgent_question_of_the_own_set_is_answered_as_urgent(catalog):
+    """Exact: whom to call now comes first, for every urgent question."""
+    urgent = [i for i in accuracy.own_items(QUESTIONS, catalog) if i.urgent]
+    assert len(urgent) >= 20
+    assert _not_answered_as_urgent(catalog, urgent) == []
+
+
+@pytest.mark.xfail(strict=True, reason="10 of the 42 urgent questions of the independent set are not recognised (see README)")
+def test_every_urgent_question_of_the_independent_set_is_answered_as_urgent(catalog, independent_items):
+    """Exact, and only a count: the frozen set's questions are never shown, so they are
+    never tuned on."""
+    urgent = [i for i in independent_items if i.urgent]
+    count = len(_not_answered_as_urgent(catalog, urgent))
+    assert count == 0, f"{count} of {len(urgent)} urgent questions not answered as urgent"
 
 
 @pytest.mark.parametrize("question", QUESTIONS["not_sure"])
@@ -102,7 +142,7 @@ def test_matching_is_deterministic_and_explains_itself(index):
     assert first == match(index, "Our cross connect is down")
     assert first.route == "ticket_network_colo"
     [best, *_] = first.candidates
-    assert best.route == "trouble_ticket" and "down" in best.words and "cross connect" in best.words
+    assert best.route == "trouble_ticket" and "down" in best.words and "cross-connect" in best.words
     assert "ticket_network_colo" in first.explain() or "trouble_ticket" in first.explain()
 
 
@@ -216,9 +256,9 @@ async def test_a_trouble_ticket_before_access_goes_to_the_account_manager(bot):
 
 
 async def test_a_trouble_ticket_once_open_goes_to_the_gsd_or_for_network_and_colocation_to_ecp(bot):
-    other = card_text(await bot.say("Our backup service is not working", where=GLOBEX))
+    other = card_text(await bot.say("Our backup service reports errors", where=GLOBEX))
     assert "Who handles this: Global Service Desk" in other
-    network = card_text(await bot.say("Our cross connect is down", where=GLOBEX))
+    network = card_text(await bot.say("Packet loss on our cross connect", where=GLOBEX))
     assert "Who handles this: Customer portal (ECP)" in network and "network and colocation" in network
 
 
@@ -405,3 +445,143 @@ async def test_the_matcher_tables_are_built_at_start_up_not_on_the_first_questio
     monkeypatch.setattr(handlers.matching, "build_index", no_building)
     outcome = await bot.say("who handles our invoices?")
     assert "Billing Analyst" in str(outcome.response)
+
+
+# -- urgency, typos, two owners, facts --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["our link is down", "coupure de courant dans la salle", "alarme incendie !", "plus rien ne marche",
+     "we need smart hands now", "Notre serveur est en panne", "URGENT: invoice question"],
+)
+def test_urgency_beats_every_topic(index, question):
+    found = match(index, question)
+    assert found.urgent, found.explain()
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["where can I download the installed base report?", "shutdown of the old contract", "power upgrade for our cage",
+     "now that onboarding is done, who is our CSM?", "fire suppression certificate for the audit",
+     "not urgent: a question about invoices", "how do I reach support?", "Who is our account manager now?",
+     "we can't log in to the portal"],
+)
+def test_words_near_urgency_are_not_urgent(index, question):
+    found = match(index, question)
+    assert not found.urgent, found.explain()
+
+
+def test_one_typo_never_routes_on_its_own(index):
+    found = match(index, "how do I get into the building tonight?")
+    assert found.route == "site_access", found.explain()
+    assert not any(c.route == "invoices" for c in found.candidates)
+    lone = match(index, "migraton to a new datacenter")
+    assert lone.route is None and "typo" in lone.explain()
+    assert match(index, "invoise").route == "invoices"  # the whole question is that one word
+
+
+async def test_urgent_once_open_calls_the_service_desk_first(bot):
+    outcome = await bot.say("our link is down", where=GLOBEX)
+    card = outcome.response.card
+    assert card.title == "Urgent · call now: Global Service Desk (GSD)"
+    text = card_text(outcome)
+    assert text.index("Call the Global Service Desk now: +31 20 808 0015") < text.index("Also involved")
+    contact = next(b for b in card.blocks if isinstance(b, Contact))
+    assert contact.phone == "+31 20 808 0015"  # rendered as a tel: link on Teams
+
+
+async def test_urgent_before_access_never_sends_to_the_desk(bot):
+    outcome = await bot.say("our link is down")
+    card = outcome.response.card
+    assert "Account Manager" in card.title and "Sanne de Vries" in card_text(outcome)
+    assert "+31 20 555 0101" in card_text(outcome)
+    assert not any(isinstance(b, Contact) and b.phone == "+31 20 808 0015" for b in card.blocks)
+    assert "gsd.show" not in {b.action for b in card.buttons}
+    french = await bot.say("coupure de courant dans notre baie", locale="fr-FR")
+    assert "Urgent · appelez maintenant" in french.response.card.title
+
+
+async def test_a_question_for_two_owners_names_both_the_likelier_first(bot):
+    outcome = await bot.say("where do I see the orders we submitted?", where=GLOBEX)
+    card = outcome.response.card
+    assert card.title == "Who handles this: Customer portal (ECP)"
+    text = card_text(outcome)
+    assert "Also involved: Customer Success Manager." in text
+    contacts = [b for b in card.blocks if isinstance(b, Contact)]
+    assert [c.role for c in contacts][:2] == ["Customer portal (ECP)", "Customer Success Manager"]
+    assert {b.action for b in card.buttons} >= {"ecp.show", "team.show", "escalate.open"}
+    french = card_text(await bot.say("Où voir les commandes que nous avons passées ?", where=GLOBEX, locale="fr-FR"))
+    assert "Également concerné" in french
+
+
+@pytest.mark.parametrize(
+    ("question", "fact", "words"),
+    [
+        ("What is ECO?", "eco", ["consistent experience", "self-service"]),
+        ("Does this apply to our other Equinix sites?", "scope", ["only to customers with deployments in AM11", "Switch AMS1"]),
+        ("Where is the FAQ?", "resource_center", ["updated regularly", "Download section"]),
+        ("Who is our first point of contact after onboarding?", "gsd_first_contact", ["first point of contact", "24/7", "English", "through the customer portal"]),
+        ("What do I do before calling the GSD the first time?", "gsd_registration", ["register your contact details", "4-digit code"]),
+        ("Where will we find our account team's contact details?", "team_contacts", ["Support tab"]),
+        ("How can I open a trouble ticket?", "ticket_ways", ["several ways", "fastest", "network and colocation products only"]),
+        ("When does our access open?", "access_date", ["1 March 2027"]),
+        ("What's the service desk phone number?", "gsd_contact", ["+31 20 808 0015", "servicedesk.nl@eu.equinix.com", "English"]),
+    ],
+)
+async def test_factual_questions_get_the_fact_with_its_link(bot, catalog, question, fact, words):
+    outcome = await bot.say(question)
+    card = outcome.response.card
+    from handlers.facts import _TITLES
+
+    assert card.title == catalog.texts["en"][_TITLES[fact][0]], card_text(outcome)
+    text = card_text(outcome)
+    for word in words:
+        assert word in text
+    site = catalog.site
+    links = {b.url for b in card.buttons if b.url}
+    assert links & {site.resource_center.url, site.resource_center.faq_url, site.resource_center.download_url, site.portal.url}
+
+
+async def test_access_date_says_when_or_that_it_is_not_announced(bot):
+    assert "has not been set yet" in card_text(await bot.say("When does our access open?", where=INITECH))
+    assert "is open" in card_text(await bot.say("When does our access open?", where=GLOBEX))
+    french = card_text(await bot.say("Quand aurons-nous accès au portail ?", locale="fr-FR"))
+    assert "1er mars 2027" in french
+
+
+async def test_every_fact_is_two_clicks_from_the_help_and_not_sure_cards(bot, catalog):
+    from handlers.facts import FACTS, SHOW_FACT, SHOW_MENU
+
+    for start in ((await bot.say("help")).response.card, (await bot.say("blablabla")).response.card):
+        menu_button = next(b for b in start.buttons if b.action == SHOW_MENU)
+        menu = (await bot.press(menu_button.action, dict(menu_button.data))).response.card
+        offered = [dict(b.data)["fact"] for b in menu.buttons if b.action == SHOW_FACT]
+        assert offered == list(FACTS)
+    for fact in FACTS:
+        shown = await bot.press(SHOW_FACT, {"fact": fact})
+        assert shown.response.replace and shown.response.card.buttons
+    assert (await bot.say("facts")).response.card.title == "About your onboarding to AM11"
+    stale = await bot.press(SHOW_FACT, {"fact": "gone"})
+    assert stale.response.private and "older version" in stale.response.text
+
+
+def test_why_explains_urgency_facts_and_second_owners(index):
+    assert "urgent: link down" in match(index, "our link is down").explain()
+    assert "-> fact eco" in match(index, "What is ECO?").explain()
+    assert ", also order_escalation" in match(index, "where do I see the orders we submitted?").explain()
+
+
+def test_every_question_card_is_valid_on_slack_and_teams():
+    import asyncio
+
+    from tests.cards.validate import assert_valid_adaptive, assert_valid_blocks
+    from tests.handlers.question_cards import collect, render_all
+
+    files = render_all(asyncio.run(collect()))
+    assert len(files) > 150
+    for name, payload in files.items():
+        if name.endswith(".slack.json"):
+            assert_valid_blocks(payload)
+        else:
+            assert_valid_adaptive(payload)
