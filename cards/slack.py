@@ -100,6 +100,19 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_FORMATTING = re.compile(r"([*_~`])")
+
+
+def _esc_typed(text: str) -> str:
+    """What a person typed, as mrkdwn that shows it as typed: Slack's three control
+    characters escaped (no mention, no ``<url|label>`` link), and a zero-width space on
+    both sides of each formatting character, so ``*x*``, ``_x_``, ``~x~`` and code
+    marks stay literal; a ``>`` that starts a line is kept from quoting the same way.
+    A bare URL stays one, and Slack shows it as its real target."""
+    escaped = _FORMATTING.sub(ZWSP + r"\1" + ZWSP, _esc(text))
+    return ZWSP + escaped if escaped.startswith("&gt;") else escaped
+
+
 def _esc_url(url: str) -> str:
     """A URL inside ``<url|label>``: ``|`` would end it, so it is percent-encoded."""
     return _esc(url).replace("|", "%7C")
@@ -138,13 +151,15 @@ def _line_mrkdwn(spans: Sequence[Span]) -> str:
     """
     merged: list[Span] = []
     for s in spans:  # words of one bold run must close once, not per word
-        if merged and s.url is None and merged[-1].url is None and merged[-1].bold == s.bold:
-            merged[-1] = Span(merged[-1].text + s.text, s.bold)
+        if (merged and s.url is None and merged[-1].url is None and merged[-1].bold == s.bold
+                and merged[-1].verbatim == s.verbatim):
+            merged[-1] = Span(merged[-1].text + s.text, s.bold, None, s.verbatim)
         else:
             merged.append(s)
     pieces: list[tuple[str, bool]] = []  # (mrkdwn, wrapped in bold markers)
     for s in merged:
-        body = f"<{_esc_url(s.url)}|{_esc(s.text)}>" if s.url else _esc(s.text)
+        text = _esc_typed(s.text) if s.verbatim else _esc(s.text)
+        body = f"<{_esc_url(s.url)}|{text}>" if s.url else text
         if not s.bold:
             pieces.append((body, False))
             continue
@@ -177,26 +192,26 @@ def _atoms(spans: Sequence[Span]) -> list[Span]:
         if s.url:
             out.append(s)
         else:
-            out.extend(Span(m.group(0), s.bold) for m in _WORD.finditer(s.text))
+            out.extend(Span(m.group(0), s.bold, None, s.verbatim) for m in _WORD.finditer(s.text))
     return out
 
 
 def _cut_atom(atom: Span, limit: int) -> list[Span]:
     """An atom too long for ``limit`` on its own, cut by characters (a 4000-character
     token is garbage anyway; keeping it readable beats rejecting the card)."""
-    if atom.url and len(_line_mrkdwn([Span(atom.text[:1], atom.bold, atom.url)])) > limit:
-        atom = Span(atom.text, atom.bold)  # a URL longer than the limit cannot be a link
+    if atom.url and len(_line_mrkdwn([Span(atom.text[:1], atom.bold, atom.url, atom.verbatim)])) > limit:
+        atom = Span(atom.text, atom.bold, None, atom.verbatim)  # a URL longer than the limit cannot be a link
     pieces: list[Span] = []
     rest = atom.text
     while rest:
         lo, hi = 1, len(rest)
         while lo < hi:  # longest prefix whose rendering fits
             mid = (lo + hi + 1) // 2
-            if len(_line_mrkdwn([Span(rest[:mid], atom.bold, atom.url)])) <= limit:
+            if len(_line_mrkdwn([Span(rest[:mid], atom.bold, atom.url, atom.verbatim)])) <= limit:
                 lo = mid
             else:
                 hi = mid - 1
-        pieces.append(Span(rest[:lo], atom.bold, atom.url))
+        pieces.append(Span(rest[:lo], atom.bold, atom.url, atom.verbatim))
         rest = rest[lo:]
     return pieces
 

@@ -70,8 +70,9 @@ def _md_line(spans: Sequence[Span]) -> str:
     a bold run are moved outside the markers.
     """
     out: list[str] = []
-    for s in spans:
-        body = f"[{s.text}]({s.url})" if s.url else s.text
+    for i, s in enumerate(spans):
+        text = _md_escape(s.text, line_start=i == 0) if s.verbatim else s.text
+        body = f"[{text}]({s.url})" if s.url else text
         core = body.strip()
         if not s.bold or not core:
             out.append(body)
@@ -80,6 +81,29 @@ def _md_line(spans: Sequence[Span]) -> str:
         trail = body[len(body.rstrip()) :]
         out.append(f"{lead}**{core}**{trail}")
     return "".join(out)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#>~|<!])")
+_MD_BULLET = re.compile(r"^(\s*)([-+])(?=\s|$)")
+_MD_NUMBERED = re.compile(r"^(\s*)(\d+)([.)])")
+
+
+def _md_escape(text: str, *, line_start: bool) -> str:
+    """What a person typed, as markdown that shows it as typed: every character markdown
+    could read as emphasis, a link, a heading, a quote or code is backslash-escaped, and
+    at the start of a line a list marker too (``- x``, ``1. x``)."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    if line_start:
+        escaped = _MD_NUMBERED.sub(r"\1\2\\\3", _MD_BULLET.sub(r"\1\\\2", escaped))
+    return escaped
+
+
+def _md_one_line(text: str) -> str:
+    """Like ``_one_line``, for a TextBlock (which reads markdown): links become their
+    labels, and what a person typed is escaped so it cannot become one."""
+    spans = parse_inline(" ".join(text.split()))
+    out = "".join(_md_escape(s.text, line_start=i == 0) if s.verbatim else s.text for i, s in enumerate(spans))
+    return " ".join(out.split())
 
 
 def _one_line(text: str) -> str:
@@ -178,7 +202,7 @@ def _body(title: str, blocks: Sequence[object]) -> list[dict[str, Any]]:
     """Title then blocks; a Divider becomes ``separator`` on the next element, since
     Adaptive Cards have no divider element and an empty one would take space."""
     body: list[dict[str, Any]] = []
-    heading = _one_line(title)
+    heading = _md_one_line(title)
     if heading:
         body.append(
             {"type": "TextBlock", "text": heading, "size": "Large", "weight": "Bolder", "wrap": True, "style": "heading"}

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cards.model import Card, Contact, Divider, Fields, Form, Note, SelectInput, Text, TextInput
+from cards.model import VERBATIM_CLOSE, VERBATIM_OPEN, Card, Contact, Divider, Fields, Form, Note, SelectInput, Text, TextInput
 
 __all__ = ("Span", "parse_inline", "plain", "readable", "split_lines", "button_rows", "render_text", "render_form_text")
 
@@ -27,12 +27,15 @@ class Span:
     """A run of text with one formatting: plain or bold, optionally a link.
 
     ``url`` is set for the label of a ``[label](url)`` link; ``text`` is then the label.
+    ``verbatim`` marks what a person typed (``cards.model.user_text``): renderers show
+    it character for character, escaping whatever their platform would read as markup.
     Newlines stay inside ``text``: renderers that need lines use ``split_lines``.
     """
 
     text: str
     bold: bool = False
     url: str | None = None
+    verbatim: bool = False
 
 
 # A link is recognised only with an absolute http(s) or mailto URL, so ordinary
@@ -50,6 +53,9 @@ def parse_inline(text: str) -> tuple[Span, ...]:
     link: ``**see [docs](https://x)**``); an unpaired last marker stays literal text,
     which is what a person who typed a lone ``**`` meant.
     """
+    # 0. Verbatim runs (what a person typed) versus our own markup.
+    if VERBATIM_OPEN in text or VERBATIM_CLOSE in text:
+        return _with_verbatim(text)
     # 1. Links versus plain text.
     pieces: list[tuple[str, str | None]] = []  # (text, url)
     pos = 0
@@ -85,12 +91,48 @@ def parse_inline(text: str) -> tuple[Span, ...]:
     return _merge(spans)
 
 
+_SLOT = "\ue002"
+
+
+def _with_verbatim(text: str) -> tuple[Span, ...]:
+    """Markup parsed around verbatim runs, each run kept as verbatim spans in the
+    formatting of the markup around it (``**{name}**`` is a bold verbatim name).
+
+    Each run is swapped for one placeholder character while the markup is parsed, so
+    nothing inside a run can pair with a marker outside it. A run cut open by
+    truncation ends at the text's end; a stray closing mark is dropped.
+    """
+    runs: list[str] = []
+    skeleton: list[str] = []
+    rest = text.replace(_SLOT, "")
+    while rest:
+        head, opened, tail = rest.partition(VERBATIM_OPEN)
+        skeleton.append(head.replace(VERBATIM_CLOSE, ""))
+        if not opened:
+            break
+        run, _, rest = tail.partition(VERBATIM_CLOSE)
+        runs.append(run.replace(VERBATIM_OPEN, ""))
+        skeleton.append(_SLOT)
+    queue = iter(runs)
+    spans: list[Span] = []
+    for s in parse_inline("".join(skeleton)):
+        for i, part in enumerate(s.text.split(_SLOT)):
+            if i > 0:
+                run = next(queue, "")
+                if run:
+                    spans.append(Span(run, s.bold, s.url, True))
+            if part:
+                spans.append(Span(part, s.bold, s.url))
+    return _merge(spans)
+
+
 def _merge(spans: list[Span]) -> tuple[Span, ...]:
     """Join neighbouring spans with the same formatting (keeps outputs small)."""
     out: list[Span] = []
     for s in spans:
-        if out and out[-1].bold == s.bold and out[-1].url is None and s.url is None:
-            out[-1] = Span(out[-1].text + s.text, s.bold)
+        if (out and out[-1].bold == s.bold and out[-1].url is None and s.url is None
+                and out[-1].verbatim == s.verbatim):
+            out[-1] = Span(out[-1].text + s.text, s.bold, None, s.verbatim)
         else:
             out.append(s)
     return tuple(out)
@@ -109,7 +151,7 @@ def split_lines(spans: tuple[Span, ...]) -> list[tuple[Span, ...]]:
             if i > 0:
                 lines.append([])
             if part:
-                lines[-1].append(Span(part, s.bold, s.url))
+                lines[-1].append(Span(part, s.bold, s.url, s.verbatim))
     return [tuple(line) for line in lines]
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 from typing import Callable
 
-from cards.model import Button, Card, Choice, Divider, Fields, Form, Note, SelectInput, Style, Text, TextInput
+from cards.model import Button, Card, Choice, Divider, Fields, Form, Note, SelectInput, Style, Text, TextInput, clean_user_text, user_text
 from handlers import buttons
 from handlers.catalog import Catalog
 from handlers.context import Context, Services
@@ -113,7 +113,7 @@ def _state(t: Translator, esc: Escalation) -> str:
 
 
 def _who(t: Translator, name: str) -> str:
-    return name or t("esc.someone")
+    return user_text(name) or t("esc.someone")
 
 
 def _when(t: Translator, iso: str) -> str:
@@ -127,7 +127,7 @@ def _history(t: Translator, esc: Escalation) -> list[Note]:
 
 def _event(t: Translator, event: Event) -> str:
     text = t(f"esc.event.{event.what}", who=_who(t, event.who), when=_when(t, event.at))
-    return text + (" " + t("esc.note", note=event.note) if event.note else "")
+    return text + (" " + t("esc.note", note=user_text(event.note)) if event.note else "")
 
 
 # -- customer side --------------------------------------------------------------------
@@ -162,7 +162,7 @@ async def open_form(turn: Turn, ctx: Context) -> Response:
 def validate(ctx: Context, data: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """Clean values and per-input error messages (empty when the form is valid)."""
     t = ctx.t
-    values = {k: str(data.get(k, "") or "").strip() for k in ("subject", "category", "urgency", "description")}
+    values = {k: clean_user_text(str(data.get(k, "") or "")).strip() for k in ("subject", "category", "urgency", "description")}
     errors: dict[str, str] = {}
     for name, (low, high) in _LIMITS.items():
         if len(values[name]) < low:
@@ -220,7 +220,7 @@ def confirmation_card(ctx: Context, esc: Escalation) -> Card:
     t = ctx.t
     blocks: list = [
         Text(t("esc.confirm.body", id=esc.id, team=ctx.catalog.onboarding.name)),
-        Fields(((t("esc.field.subject"), esc.subject), (t("esc.field.category"), t(f"esc.category.{esc.category}")),
+        Fields(((t("esc.field.subject"), user_text(esc.subject)), (t("esc.field.category"), t(f"esc.category.{esc.category}")),
                 (t("esc.field.urgency"), t(f"esc.urgency.{esc.urgency}")))),
         Text(t("esc.confirm.next")),
     ]
@@ -257,7 +257,7 @@ async def status(turn: Turn, ctx: Context) -> Response:
         return Reply(text=t("esc.status.none", escalate=ctx.cmd("escalate")), private=ctx.account is None)
     blocks = []
     for esc in items:
-        blocks.append(Text(t("esc.status.line", id=esc.id, subject=esc.subject, state=_state(t, esc),
+        blocks.append(Text(t("esc.status.line", id=esc.id, subject=user_text(esc.subject), state=_state(t, esc),
                              when=_when(t, esc.created_at))))
         if esc.history:
             last = esc.history[-1]
@@ -277,18 +277,18 @@ def detail_card(ctx: Context, esc: Escalation) -> Card:
         Fields(((t("esc.field.state"), _state(t, esc)), (t("esc.field.category"), t(f"esc.category.{esc.category}")),
                 (t("esc.field.urgency"), t(f"esc.urgency.{esc.urgency}")),
                 (t("esc.field.assignee"), esc.assignee or t("esc.nobody")))),
-        Text(esc.description),
+        Text(user_text(esc.description)),
         Divider(),
         *_history(t, esc),
     ]
-    return Card(title=f"{esc.id} · {esc.subject}", blocks=tuple(blocks), fallback=f"{esc.id}: {_state(t, esc)}")
+    return Card(title=f"{esc.id} · {user_text(esc.subject)}", blocks=tuple(blocks), fallback=f"{esc.id}: {_state(t, esc)}")
 
 
 # -- team side ------------------------------------------------------------------------
 def team_card_for(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
     """The card in the onboarding team's channel; rebuilt from the record on every change."""
     account = catalog.account(esc.account)
-    requester = esc.requester.user_name or esc.requester.user_id
+    requester = user_text(esc.requester.user_name or esc.requester.user_id)
     fields = (
         (t("esc.field.account"), account.name if account else esc.account),
         (t("esc.field.requester"), t("esc.requester", who=requester, platform=esc.requester.platform.capitalize())),
@@ -297,7 +297,7 @@ def team_card_for(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
         (t("esc.field.state"), _state(t, esc)),
         (t("esc.field.assignee"), esc.assignee or t("esc.nobody")),
     )
-    blocks: list = [Fields(fields), Text(esc.description)]
+    blocks: list = [Fields(fields), Text(user_text(esc.description))]
     if esc.link:
         blocks.append(Text(t("esc.link", url=esc.link)))
     blocks += [Divider(), *_history(t, esc)]
@@ -314,7 +314,7 @@ def team_card_for(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
         )
     urgent = "🔴 " if esc.urgency == "urgent" else ""
     return Card(
-        title=f"{urgent}{esc.id} · {esc.subject}",
+        title=f"{urgent}{esc.id} · {user_text(esc.subject)}",
         blocks=tuple(blocks),
         buttons=row,
         fallback=t("esc.team.fallback", id=esc.id, account=account.name if account else esc.account, state=_state(t, esc)),
@@ -325,9 +325,9 @@ def requester_card(catalog: Catalog, t: Translator, esc: Escalation, event: int)
     entry = esc.history[min(event, len(esc.history) - 1)]
     body = t(f"esc.update.{entry.what}", id=esc.id, who=_who(t, entry.who), team=catalog.onboarding.name)
     if entry.note:
-        body += " " + t("esc.note", note=entry.note)
+        body += " " + t("esc.note", note=user_text(entry.note))
     return Card(
-        title=t("esc.update.title", id=esc.id, subject=esc.subject),
+        title=t("esc.update.title", id=esc.id, subject=user_text(esc.subject)),
         blocks=(Text(body), Note(_when(t, entry.at))),
         buttons=(Button(t("esc.button.status"), SHOW, {"id": esc.id}),),
         fallback=body,
@@ -340,7 +340,7 @@ def reminder_card(catalog: Catalog, t: Translator, esc: Escalation, now: dt.date
     body = t("esc.reminder.body", id=esc.id, account=account.name if account else esc.account,
              minutes=waited, urgency=t(f"esc.urgency.{esc.urgency}"))
     return Card(
-        title=t("esc.reminder.title", id=esc.id, subject=esc.subject),
+        title=t("esc.reminder.title", id=esc.id, subject=user_text(esc.subject)),
         blocks=(Text(body),),
         buttons=(Button(t("esc.button.ack"), ACK, {"id": esc.id}, style=Style.PRIMARY),
                  Button(t("esc.button.assign"), ASSIGN, {"id": esc.id})),
@@ -427,7 +427,7 @@ async def resolve(turn: Turn, ctx: Context) -> Response:
     return OpenForm(Form(
         title=t("esc.resolve.title"),
         action=RESOLVE_SUBMIT,
-        intro=t("esc.resolve.intro", id=esc.id, subject=esc.subject),
+        intro=t("esc.resolve.intro", id=esc.id, subject=user_text(esc.subject)),
         submit_label=t("esc.resolve.submit"),
         cancel_label=t("esc.form.cancel"),
         data={"id": esc.id},
