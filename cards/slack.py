@@ -40,7 +40,7 @@ from cards.model import (
     Text,
     TextInput,
 )
-from cards.text import Span, button_rows, parse_inline, plain, render_text, split_lines
+from cards.text import SHRINK_STEPS, Span, button_rows, parse_inline, plain, render_text, shortened, split_lines
 
 __all__ = (
     "render_message",
@@ -56,6 +56,7 @@ MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_HEADER = 150
 MAX_SECTION_TEXT = 3000
+MAX_CONTEXT_TEXT = 2000
 MAX_FIELD_TEXT = 2000
 MAX_FIELDS = 10
 MAX_BUTTON_TEXT = 75
@@ -385,7 +386,7 @@ def _contact_blocks(c: Contact) -> list[dict[str, Any]]:
     if text:
         blocks.append({"type": "section", "text": _mrkdwn(_truncate(text, MAX_SECTION_TEXT))})
     if c.about.strip():
-        blocks.extend(_context(chunk) for chunk in mrkdwn_chunks(c.about))
+        blocks.extend(_context(chunk) for chunk in mrkdwn_chunks(c.about, MAX_CONTEXT_TEXT))
     return blocks
 
 
@@ -412,7 +413,7 @@ def _card_blocks(card: Card, prefix: str) -> list[dict[str, Any]]:
         elif isinstance(block, Contact):
             blocks.extend(_contact_blocks(block))
         elif isinstance(block, Note):
-            blocks.extend(_context(chunk) for chunk in mrkdwn_chunks(block.text))
+            blocks.extend(_context(chunk) for chunk in mrkdwn_chunks(block.text, MAX_CONTEXT_TEXT))
         elif isinstance(block, Divider):
             # A divider first, last or next to another one separates nothing.
             if blocks and blocks[-1]["type"] not in ("divider", "header"):
@@ -438,6 +439,11 @@ def render_message(card: Card) -> dict[str, Any]:
     Raises ValueError when the card needs more blocks than a message may hold.
     """
     blocks = _card_blocks(card, "")
+    for budget in SHRINK_STEPS:
+        if len(blocks) <= MAX_MESSAGE_BLOCKS:
+            break
+        # Long texts cut shorter, marked "…" (``cards.text.shortened``), until it fits.
+        blocks = _card_blocks(shortened(card, budget), "")
     if len(blocks) > MAX_MESSAGE_BLOCKS:
         raise ValueError(f"card {card.title!r} renders to {len(blocks)} Slack blocks; a message holds {MAX_MESSAGE_BLOCKS}")
     return {"text": _fallback(card), "blocks": blocks}

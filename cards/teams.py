@@ -39,7 +39,7 @@ from cards.model import (
     Text,
     TextInput,
 )
-from cards.text import Span, button_rows, parse_inline, plain, split_lines
+from cards.text import SHRINK_STEPS, Span, button_rows, parse_inline, plain, shortened, split_lines
 
 __all__ = (
     "render_card",
@@ -58,6 +58,14 @@ MAX_CARD_BYTES = 28 * 1024  # Teams rejects larger bot messages (MessageSizeTooB
 ROW_BUDGET_PX = 500  # a card's inner width in a Teams chat, in pixels
 
 _NOT_TEL = re.compile(r"[^\d+]")
+MAX_LINE_BLOCKS = 24
+"""Lines of one text shown as TextBlocks of their own; the rest of a longer text is
+folded into one TextBlock (lines as paragraphs), since every TextBlock costs ~50 bytes
+of the 28 KB and a 600-line description would not fit."""
+
+
+class CardTooLarge(ValueError):
+    """A card over Teams' size limit."""
 
 
 # --------------------------------------------------------------------------- text
@@ -120,9 +128,14 @@ def _text_blocks(text: str, **props: Any) -> list[dict[str, Any]]:
     """
     blocks: list[dict[str, Any]] = []
     gap = False
+    folded: list[str] = []
     for line in split_lines(parse_inline(text)):
         # Leading spaces are dropped too: four of them make a markdown code block.
         md = _md_line(line).strip()
+        if len(blocks) >= MAX_LINE_BLOCKS:
+            if md:
+                folded.append(md)
+            continue
         if not md.strip():
             gap = bool(blocks)
             continue
@@ -131,6 +144,8 @@ def _text_blocks(text: str, **props: Any) -> list[dict[str, Any]]:
             block["spacing"] = "None"
         blocks.append(block)
         gap = False
+    if folded:
+        blocks.append({"type": "TextBlock", "text": "\n\n".join(folded), "wrap": True, **props})
     return blocks
 
 
@@ -288,18 +303,29 @@ def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]], fallback: s
         card["fallbackText"] = fallback
     size = len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     if size > MAX_CARD_BYTES:
-        raise ValueError(f"adaptive card is {size} bytes; Teams accepts about {MAX_CARD_BYTES}")
+        raise CardTooLarge(f"adaptive card is {size} bytes; Teams accepts about {MAX_CARD_BYTES}")
     return card
 
 
 def render_card(card: Card) -> dict[str, Any]:
     """The card as Adaptive Card 1.5 content (what goes in an attachment's ``content``).
 
-    Raises ValueError for a button without action or url, non-string data, or a card
-    over Teams' size limit.
+    A card over Teams' size limit (a long description, long notes) is rendered again
+    with its texts cut shorter, each cut marked "…" (``cards.text.shortened``), until it
+    fits. Raises ValueError for a button without action or url, non-string data, or a
+    card that does not fit even then.
     """
-    fallback = " ".join(plain(card.fallback or card.title).split())
-    return _card(_body(card.title, card.blocks), [_action(b) for b in card.buttons], fallback)
+    fallback = " ".join(plain(card.fallback or card.title).split())[:1000]
+    actions = [_action(b) for b in card.buttons]
+    try:
+        return _card(_body(card.title, card.blocks), actions, fallback)
+    except CardTooLarge:
+        for budget in SHRINK_STEPS:
+            try:
+                return _card(_body(card.title, shortened(card, budget).blocks), actions, fallback)
+            except CardTooLarge:
+                continue
+        raise
 
 
 def render_attachment(card: Card) -> dict[str, Any]:

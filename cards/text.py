@@ -19,7 +19,10 @@ from dataclasses import dataclass
 
 from cards.model import VERBATIM_CLOSE, VERBATIM_OPEN, Card, Contact, Divider, Fields, Form, Note, SelectInput, Text, TextInput
 
-__all__ = ("Span", "parse_inline", "plain", "readable", "split_lines", "button_rows", "render_text", "render_form_text")
+__all__ = (
+    "Span", "parse_inline", "plain", "readable", "split_lines", "button_rows", "render_text", "render_form_text",
+    "shortened", "SHRINK_STEPS",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,44 @@ def plain(text: str) -> str:
     """Markup removed, links kept as bare labels: for places that show no URL at all
     (button labels, headers, titles)."""
     return "".join(s.text for s in parse_inline(text))
+
+
+SHRINK_STEPS = (1500, 800, 400, 200, 100)
+"""Character budgets a renderer tries, in order, when a card is over its platform's
+limits: each paragraph, note and field value is cut to the budget (see ``shortened``)."""
+
+
+def _cut(text: str, budget: int, max_lines: int) -> str:
+    """``text`` cut to ``budget`` characters and ``max_lines`` lines, ending with a
+    visible ellipsis when anything was cut. A verbatim run cut open stays verbatim (the
+    parser closes it at the end), so nothing a customer typed turns into markup."""
+    lines = text.split("\n")
+    cut = len(text) > budget or len(lines) > max_lines
+    if not cut:
+        return text
+    text = "\n".join(lines[:max_lines])[:budget].rstrip()
+    if text.count(VERBATIM_OPEN) > text.count(VERBATIM_CLOSE):
+        text += VERBATIM_CLOSE
+    return text + " …"
+
+
+def shortened(card: Card, budget: int) -> Card:
+    """``card`` with every paragraph, note and field value cut to ``budget`` characters
+    (and a proportionate number of lines), each cut marked with "…". What renderers fall
+    back to when the full card is over a platform's limit: a shorter card that arrives
+    beats a complete one that the platform refuses."""
+    max_lines = max(4, budget // 40)
+
+    def one(block: object) -> object:
+        if isinstance(block, Text):
+            return Text(_cut(block.text, budget, max_lines))
+        if isinstance(block, Note):
+            return Note(_cut(block.text, budget // 2, max_lines // 2 or 1))
+        if isinstance(block, Fields):
+            return Fields(tuple((label, _cut(value, budget // 4, 4)) for label, value in block.items))
+        return block
+
+    return Card(card.title, tuple(one(b) for b in card.blocks), card.buttons, card.fallback)  # type: ignore[arg-type]
 
 
 def readable(text: str) -> str:
