@@ -449,14 +449,36 @@ async def show(turn: Turn, ctx: Context) -> Response:
     return await status(replace(turn, text=str(turn.data.get("id", ""))), ctx)
 
 
+HOME_ITEMS = 20
+"""Open escalations the App Home lists, oldest first: four blocks each (title, one
+line, buttons, divider), so the view stays well inside Slack's 100 blocks however many
+are open; the rest are counted under the list."""
+HOME_COUNT_CAP = 1000
+
+
+def home_entry(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
+    """One open escalation in the App Home: the team card's title and buttons, and one
+    line (account, state, assignee) instead of the card's fields, text and history."""
+    full = team_card_for(catalog, t, esc)
+    account = catalog.account(esc.account)
+    line = " · ".join((account.name if account else esc.account, _state(t, esc), user_text(esc.assignee) or t("esc.nobody")))
+    return Card(title=full.title, blocks=(Text(line),), buttons=full.buttons, fallback=full.fallback)
+
+
 async def home(turn: Turn, ctx: Context) -> Response:
     """Slack App Home: the team's open escalations for members; the account team otherwise."""
     t = ctx.t
     if ctx.member is not None:
-        items = await Escalations(ctx.store).open(limit=12)
-        cards = [Card(title=t("esc.home.title", n=len(items)), blocks=(Text(t("esc.home.intro")),) if items else
-                      (Text(t("esc.home.empty")),))]
-        cards += [team_card_for(ctx.catalog, team_translator(ctx.services), esc) for esc in items]
+        entries = await ctx.store.index_range(OPEN_INDEX, limit=HOME_COUNT_CAP)
+        total = len(entries)
+        items = await Escalations(ctx.store).get_many([member for member, _ in entries[:HOME_ITEMS]])
+        blocks: tuple = (Text(t("esc.home.intro")),) if items else (Text(t("esc.home.empty")),)
+        cards = [Card(title=t("esc.home.title", n=f"{total}+" if total >= HOME_COUNT_CAP else total), blocks=blocks)]
+        team_t = team_translator(ctx.services)
+        cards += [home_entry(ctx.catalog, team_t, esc) for esc in items]
+        if total > len(items):
+            more = f"{total - len(items)}+" if total >= HOME_COUNT_CAP else str(total - len(items))
+            cards.append(Card(title="", blocks=(Note(t("esc.home.more", n=more)),)))
         return Home(tuple(cards))
     from handlers.help import help_card
 
