@@ -212,12 +212,13 @@ class Deliverer:
                 await self.outbox.put(item, now)
 
     async def readiness(self) -> tuple[object, bool]:
-        """For /readyz: items that could not be delivered for good are reported, by id."""
+        """For /readyz, which anyone can reach: counts only. Which items were parked and
+        why is in the log (one error line per item) and in ``bot_outbox_failures_total``
+        and ``bot_outbox_undeliverable``."""
         try:
-            dead = await self.outbox.dead()
+            dead = await self.outbox.dead_count()
             pending = await self.outbox.pending_count()
         except StoreUnavailable:
             return {"status": "store unavailable"}, False
-        detail = {"pending": pending, "undeliverable": [{"id": d.id, "platform": d.target.platform, "error": d.last_error} for d in dead]}
-        return detail, True  # parked items are shown, but restarting this replica would not help
-
+        self.metrics.outbox_undeliverable.set(dead)
+        return {"pending": pending, "undeliverable": dead}, True  # restarting this replica would not help
