@@ -33,6 +33,7 @@ from handlers.escalation_records import (
 )
 from handlers.escalation_records import NOTIFY_GRACE, NOTIFY_INDEX, OPEN_INDEX
 from handlers.i18n import Translator
+from handlers.matching import _FOUR_DIGITS, _pin_number, IndexCache, match
 from handlers.outbox import Outbox, OutboxItem
 from handlers.ports import StoreUnavailable, Target
 from handlers.router import Route, Router
@@ -185,11 +186,34 @@ def urgent_route(ctx: Context) -> str:
     return ctx.t("esc.urgent.manager", name=manager.name, phone=manager.phone or manager.email)
 
 
-async def submit(turn: Turn, ctx: Context) -> Response:
+PIN_MASK = "••••"
+
+
+def mask_pins(indexes: IndexCache, ctx: Context, text: str) -> tuple[str, bool]:
+    """``text`` with what the question path takes for a service-desk PIN (a PIN word of
+    ``routing.yaml`` and a 4-digit number that is not a year or a standard) masked, and
+    whether anything was. A code is never stored, nor forwarded to the team."""
+    if not text or not match(indexes.get(ctx.catalog.routing), text).pin:
+        return text, False
+    out, last, masked = [], 0, False
+    for found in _FOUR_DIGITS.finditer(text):
+        if _pin_number(text[: found.end()][-60:]):
+            out.append(text[last : found.start(1)] + PIN_MASK)
+            last, masked = found.end(1), True
+    out.append(text[last:])
+    return "".join(out), masked
+
+
+async def submit(turn: Turn, ctx: Context, indexes: IndexCache | None = None) -> Response:
     assert ctx.account is not None
     values, errors = validate(ctx, dict(turn.data))
     if errors:
         return FormErrors(errors)
+    masked = False
+    if indexes is not None:
+        for name in ("subject", "description"):
+            values[name], hit = mask_pins(indexes, ctx, values[name])
+            masked = masked or hit
     now = ctx.now()
     who = turn.user_name or turn.user_id
     draft = Escalation(
@@ -213,10 +237,10 @@ async def submit(turn: Turn, ctx: Context) -> Response:
         # Keep the form open: sending it again reuses the same idempotency key, so a
         # record that was written after all is found, not created twice.
         return FormErrors({"description": ctx.t("error.store_down")})
-    return Reply(card=confirmation_card(ctx, esc))
+    return Reply(card=confirmation_card(ctx, esc, pin_masked=masked))
 
 
-def confirmation_card(ctx: Context, esc: Escalation) -> Card:
+def confirmation_card(ctx: Context, esc: Escalation, *, pin_masked: bool = False) -> Card:
     t = ctx.t
     blocks: list = [
         Text(t("esc.confirm.body", id=esc.id, team=ctx.catalog.onboarding.name)),
@@ -226,6 +250,8 @@ def confirmation_card(ctx: Context, esc: Escalation) -> Card:
     ]
     if esc.urgency == "urgent":
         blocks.append(Text(urgent_route(ctx)))
+    if pin_masked:
+        blocks.append(Note(t("esc.confirm.pin_masked", mask=PIN_MASK)))
     return Card(
         title=t("esc.confirm.title", id=esc.id),
         blocks=tuple(blocks),
@@ -493,7 +519,12 @@ def register(router: Router) -> None:
     router.command(("escalate", "escalade", "escalader"), start)
     router.action(buttons.OPEN_ESCALATION, start)
     router.on(TurnKind.SHORTCUT, start)
-    router.submit(SUBMIT, Route("escalate.submit", submit, needs_account=True))
+    indexes = IndexCache()
+
+    async def submit_masked(turn: Turn, ctx: Context) -> Response:
+        return await submit(turn, ctx, indexes)
+
+    router.submit(SUBMIT, Route("escalate.submit", submit_masked, needs_account=True))
     router.command(("status", "statut"), Route("status", status))
     router.action(SHOW, Route("status", show))
     router.action(ACK, Route("esc.ack", acknowledge, needs_member=True))
