@@ -60,7 +60,7 @@ def _walk(node: object):
 
 
 async def test_a_teams_customer_cannot_put_links_or_formatting_on_the_team_cards(both, fake_slack, botframework):  # noqa: F811
-    action = card_action(botframework, "escalation.submit", {**VALUES, "subject": f"Help {DISGUISED}", "description": HOSTILE})
+    action = card_action(botframework, "escalation.submit", {**VALUES, "subject": f"Help \u202e\u2067{DISGUISED}\u200b", "description": HOSTILE})
     action["from"]["name"] = DISGUISED
     resp = await post_activity(both, action)
     assert "ESC-000001" in str(await resp.json())
