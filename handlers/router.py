@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from handlers.accounts import account_for, lang_key, language_for, link_key
+from handlers.accounts import account_for, lang_key, language_for, legacy_link_key, link_key, linked_value
 from handlers.catalog import Catalog
 from handlers.context import Context, Services
 from handlers.i18n import Translator, fold
@@ -129,9 +129,11 @@ class Dispatcher:
         checks = counters(turn, self.services.limits, self.services.clock().timestamp())
         store_ok = True
         try:
-            (linked, chosen), counts = await self.services.store.read_and_count(
-                [link_key(turn.where), lang_key(turn)], [key for _, key, _ in checks], ttl=2 * WINDOW
+            (linked, legacy, chosen), counts = await self.services.store.read_and_count(
+                [link_key(turn.where), legacy_link_key(turn.where), lang_key(turn)], [key for _, key, _ in checks],
+                ttl=2 * WINDOW,
             )
+            linked = linked_value(linked, legacy)
         except StoreUnavailable:
             store_ok, linked, chosen, counts = False, None, None, [0] * len(checks)
         account = account_for(turn, linked, self.services)
