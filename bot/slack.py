@@ -36,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.background import Background
 from bot.metrics import Metrics
 from bot.settings import Settings
+from bot.slack_web import BoundedWebClient
 from cards import slack as blockkit
 from cards.model import Card
 from cards.text import readable
@@ -242,11 +243,11 @@ class SlackAdapter:
         self.session = session
         self.metrics = metrics
         self.background = background
-        self.client = AsyncWebClient(
+        self.client = BoundedWebClient(
             token=settings.slack_bot_token,
             base_url=settings.slack_api_url,
             session=session,
-            timeout=10,
+            timeout=settings.slack_api_timeout,  # type: ignore[arg-type] - seconds, any float
         )
         self.notifier = SlackNotifier(self.client)
         self.verifier = SignatureVerifier(settings.slack_signing_secret)
