@@ -86,6 +86,28 @@ class Deliverer:
             except asyncio.TimeoutError:
                 pass
 
+    async def drain(self, seconds: float) -> int:
+        """Deliver what is due now, for at most about ``seconds`` (checked between items;
+        an item in flight finishes or times out first). For shutdown with a store that
+        does not outlive the process. Returns items delivered."""
+        stop = asyncio.Event()
+        timer = asyncio.get_running_loop().call_later(seconds, stop.set)
+        delivered = 0
+        try:
+            while not stop.is_set():
+                try:
+                    if not await self.outbox.due(self.now()):
+                        break
+                    sent = await self.run_once(stop)
+                except StoreUnavailable:
+                    break
+                delivered += sent
+                if not sent:
+                    break  # what is left failed just now and waits for its retry time
+        finally:
+            timer.cancel()
+        return delivered
+
     async def run_once(self, stop: asyncio.Event | None = None) -> int:
         """Queue what a crash left unqueued, announce due reminders, then deliver every
         due item, checking ``stop`` between items so shutdown never waits for a whole
