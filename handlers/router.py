@@ -131,7 +131,7 @@ class Dispatcher:
         try:
             (linked, legacy, chosen), counts = await self.services.store.read_and_count(
                 [link_key(turn.where), legacy_link_key(turn.where), lang_key(turn)], [key for _, key, _ in checks],
-                ttl=2 * WINDOW,
+                ttl=2 * WINDOW, limits=[allowed for _, _, allowed in checks],
             )
             linked = linked_value(linked, legacy)
         except StoreUnavailable:

@@ -173,7 +173,7 @@ class MemoryStore:
         return out
 
     async def read_and_count(
-        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float
+        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float, limits: Sequence[int] | None = None
     ) -> tuple[list[str | None], list[int]]:
         values = await self.get_many(keys)
         return values, [await self.incr(counter, ttl=ttl) for counter in counters]
