@@ -107,6 +107,7 @@ def test_a_description_of_600_short_lines_fits_teams_with_every_line() -> None:
                      subject="Many lines", category="site_access", urgency="normal", description="1234\n" * 600,
                      lang="en", created_at=NOW.isoformat(), history=(Event(NOW.isoformat(), "Chris", "created"),))
     card = teams.render_card(team_card_for(CATALOG, Translator("en", CATALOG.texts, True), esc))
+    print(f"600-line description: team card of {teams_size(card)} bytes on Teams")
     assert teams_size(card) <= teams.MAX_CARD_BYTES
     assert_valid_adaptive(card)
     shown = "\n".join(b.get("text", "") for b in card["body"])

@@ -40,6 +40,7 @@ async def test_the_members_home_is_published_at_any_number_of_open_escalations(s
     view = call.args["view"]
     assert_valid_view(view)
     assert len(view["blocks"]) <= 100
+    print(f"{open_count} open escalations: home view of {len(view['blocks'])} blocks")
     shown = json.dumps(view, ensure_ascii=False)
     assert f"({open_count})" in shown  # the title counts them all
     if open_count:

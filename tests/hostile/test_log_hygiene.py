@@ -55,6 +55,7 @@ async def test_unauthenticated_bodies_pins_and_forged_lines_never_reach_the_log(
     assert (await sender.get(bot.url, "/healthz")).status == 200
 
     logged = bot.log_text()[before:]
+    print(f"logged {len(logged)} characters for {len(statuses)} refused and 3 signed requests")
     assert PIN not in logged, [line for line in logged.splitlines() if PIN in line][:3]
     forged = [line for line in logged.splitlines() if line.startswith(FORGED[:20]) or "bot.forged:" in line.split(" ", 4)[3:4]]
     assert not forged, forged[:3]
