@@ -397,9 +397,10 @@ def _context(text: str) -> dict[str, Any]:
 def _card_blocks(card: Card, prefix: str) -> list[dict[str, Any]]:
     """The blocks of one card; ``prefix`` goes before button indexes (home views)."""
     blocks: list[dict[str, Any]] = []
-    title = _plain_line(card.title)
-    if title:
-        blocks.append({"type": "header", "text": _plain_text(title, MAX_HEADER)})
+    if _plain_line(card.title):
+        # The title itself, not its plain form: plain text is not parsed again, so a
+        # typed "[label](url)" would otherwise lose its URL.
+        blocks.append({"type": "header", "text": _plain_text(card.title, MAX_HEADER)})
     previous_contact = False
     for block in card.blocks:
         if previous_contact and blocks and not isinstance(block, Divider) and blocks[-1]["type"] != "divider":

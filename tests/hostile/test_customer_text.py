@@ -67,11 +67,14 @@ async def test_a_teams_customer_cannot_put_links_or_formatting_on_the_team_cards
     [post] = await fake_slack.wait_for("chat.postMessage")
     assert post.args["channel"] == "C0ONBOARD01"
     _assert_slack_shows_text(post.args["blocks"])
+    header = post.args["blocks"][0]
+    assert header["type"] == "header" and DISGUISED in header["text"]["text"]  # the title shows what was typed
     assert "<https://evil" not in post.args["text"]
     calls = await botframework.wait_for(count=1)
     team = [c for c in sent_to(botframework, TEAM_CONVERSATION)] or calls
     for card in team[0].cards:
         _assert_teams_shows_text(card)
+        assert "evil.example/phish" in card["body"][0]["text"]  # the title too
 
 
 async def test_a_slack_customer_cannot_put_links_or_formatting_on_the_team_cards(both, fake_slack, botframework):  # noqa: F811
