@@ -347,6 +347,14 @@ def _button_rows(buttons: Sequence[Button], prefix: str) -> list[dict[str, Any]]
 
 
 def _text_blocks(block: Text) -> list[dict[str, Any]]:
+    spans = parse_inline(block.text)
+    if spans and all(s.verbatim for s in spans):
+        # Only what a person typed: plain_text, which Slack does not format. A zero-width
+        # space after each "<" keeps "<!channel>" or "<@U…>" from ever being read as a
+        # mention or a link, whatever a client does with plain text.
+        typed = "".join(s.text for s in spans).strip().replace("<", "<" + ZWSP)
+        return [{"type": "section", "text": {"type": "plain_text", "text": typed[i : i + MAX_SECTION_TEXT], "emoji": False}}
+                for i in range(0, len(typed), MAX_SECTION_TEXT) if typed[i : i + MAX_SECTION_TEXT].strip()]
     return [{"type": "section", "text": _mrkdwn(chunk)} for chunk in mrkdwn_chunks(block.text)]
 
 

@@ -91,7 +91,9 @@ def _md_line(spans: Sequence[Span]) -> str:
     return "".join(out)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#>~|<!])")
+# "[" alone is escaped for links (no "[" no link), not "]", "(" or ")": hosts that turn
+# bare URLs into links would take a backslash before them as part of the URL.
+_MD_SPECIAL = re.compile(r"([\\`*_\[#>~|<])")
 _MD_BULLET = re.compile(r"^(\s*)([-+])(?=\s|$)")
 _MD_NUMBERED = re.compile(r"^(\s*)(\d+)([.)])")
 
