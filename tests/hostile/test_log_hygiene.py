@@ -16,6 +16,7 @@ import aiohttp
 from tests.fakes.signing import command_body, slack_headers
 from tests.reliability.conftest import bots, config_dir, fake, fake_slack_proc, http, sender  # noqa: F401 - fixtures
 from tests.reliability.procs import SIGNING_SECRET
+from tests.fixtures_teams import botframework, teams_client  # noqa: F401 - fixtures
 
 PIN = "4821"
 FORGED = "2026-12-02 09:00:00,000 WARNING bot.forged: ADMIN LOGIN OK"
@@ -90,3 +91,27 @@ def test_the_log_filter_masks_codes_escapes_lines_and_bounds_every_record():
     assert "127.0.0.1:3978" in out and "2026-12-02" in out and "48213" in out
     assert not any(line.startswith(FORGED[:10]) for line in out.splitlines())
     assert len(out) < 12_000
+
+
+async def test_unauthenticated_teams_requests_leave_nothing_of_theirs_in_the_log(teams_client):  # noqa: F811
+    import logging as _logging
+
+    from tests.conftest import _CAPTURED
+    from tests.fakes.botframework import channel_message
+    from tests.fixtures_teams import post_activity
+
+    fake = teams_client.fake
+    start = len(_CAPTURED)
+    _logging.getLogger().setLevel(_logging.DEBUG)
+    body = channel_message(fake, f"<at>AM11 Onboarding</at> my PIN is {PIN}\n{FORGED}")
+    auths = [
+        "", f"Bearer {PIN}.{PIN}.{PIN}", f"Bearer not-a-token-{PIN}\t{FORGED}",
+        f"Bearer {fake.make_token(issuer=f'https://sts.windows.net/{PIN}/')}",
+        f"Bearer {fake.make_token(service_url=f'https://evil.example.com/{PIN}/')}",
+    ]
+    for auth in auths:
+        resp = await post_activity(teams_client, body, auth=auth)
+        assert resp.status == 401
+    logged = "\n".join(_CAPTURED[start:])
+    assert PIN not in logged, [line for line in _CAPTURED[start:] if PIN in line][:3]
+    assert "ADMIN LOGIN OK" not in logged
