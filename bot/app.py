@@ -20,6 +20,7 @@ from bot.config import load_catalog
 from bot.delivery import Deliverer
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.settings import Settings
+from bot.stores import snapshot
 from bot.stores.memory import MemoryStore
 from handlers.accounts import TURN_KEY_PREFIXES
 from handlers.app import build_router
@@ -92,8 +93,14 @@ def create_app(
     strict_texts: bool = False,
     run_delivery: bool = True,
     delivery_interval: float = 0.5,
+    persist_state: bool = False,
 ) -> web.Application:
-    """Build the app. Nothing is opened until the app starts (``cleanup_ctx``)."""
+    """Build the app. Nothing is opened until the app starts (``cleanup_ctx``).
+
+    ``persist_state`` (``serve`` sets it): with the embedded store, restore the state
+    saved in ``settings.state_dir`` at start, and on shutdown deliver what is due for up
+    to ``settings.shutdown_drain_seconds``, then save the rest there.
+    """
     catalog = catalog if catalog is not None else load_catalog(settings.config_dir)
     app = web.Application(client_max_size=settings.max_body_bytes)
     max_bytes = settings.max_body_bytes
@@ -109,6 +116,9 @@ def create_app(
         http = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
         own_store = store is None
         the_store = store if store is not None else await open_store(settings)
+        snapshot_store = the_store if persist_state and isinstance(the_store, MemoryStore) else None
+        if snapshot_store is not None:
+            snapshot.load(snapshot_store, settings.state_dir)
         wake = asyncio.Event()
         services = Services(
             catalog=catalog,
@@ -148,6 +158,14 @@ def create_app(
         if loop_task is not None:
             await loop_task
         await app[BACKGROUND].drain()
+        if snapshot_store is not None:
+            # Nothing else keeps this store's outbox: deliver what can be delivered in
+            # time, then save the rest (and every escalation) for the next start.
+            sent = await deliverer.drain(settings.shutdown_drain_seconds)
+            left = await deliverer.outbox.pending_count()
+            path = snapshot.save(snapshot_store, settings.state_dir)
+            log.info("embedded store: delivered %d notifications while stopping; %d still owed, saved with "
+                     "everything else to %s for the next start", sent, left, path)
         if "slack" in app[EXTRAS]:
             await app[EXTRAS]["slack"].close()
         if "teams" in app[EXTRAS]:

@@ -69,7 +69,13 @@ def describe(settings: Settings) -> list[str]:
     elif settings.redis_url:
         lines.append("store: Redis (REDIS_URL)")
     else:
-        lines.append("store: embedded in-memory store (set REDIS_URL to keep state across restarts and replicas)")
+        lines.append(
+            "store: embedded in-memory store, for one replica. On a graceful stop (SIGTERM) it delivers what it can "
+            f"within {settings.shutdown_drain_seconds:g}s and saves everything else (escalations, undelivered "
+            f"notifications, links) to {settings.state_dir / 'memory-store.json'}, read at the next start; a crash "
+            "(SIGKILL, out of memory) loses everything since the last start. Set REDIS_URL to keep state through "
+            "crashes and across replicas."
+        )
     if settings.slack_enabled:
         lines.append(f"Slack: enabled at {settings.public_url}/slack/events (Web API {settings.slack_api_url})")
     else:
@@ -93,7 +99,7 @@ async def _serve(settings: Settings) -> None:
 
     from bot.app import create_app
 
-    app = create_app(settings, catalog=_catalog(settings))
+    app = create_app(settings, catalog=_catalog(settings), persist_state=True)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()  # opens the store, builds the adapters and the question index
     # Everything built so far lives as long as the process: frozen, the garbage

@@ -87,6 +87,28 @@ class Deliverer:
             except asyncio.TimeoutError:
                 pass
 
+    async def drain(self, seconds: float) -> int:
+        """Deliver what is due now, for at most about ``seconds`` (checked between items;
+        an item in flight finishes or times out first). For shutdown with a store that
+        does not outlive the process. Returns items delivered."""
+        stop = asyncio.Event()
+        timer = asyncio.get_running_loop().call_later(seconds, stop.set)
+        delivered = 0
+        try:
+            while not stop.is_set():
+                try:
+                    if not await self.outbox.due(self.now()):
+                        break
+                    sent = await self.run_once(stop)
+                except StoreUnavailable:
+                    break
+                delivered += sent
+                if not sent:
+                    break  # what is left failed just now and waits for its retry time
+        finally:
+            timer.cancel()
+        return delivered
+
     async def run_once(self, stop: asyncio.Event | None = None) -> int:
         """Queue what a crash left unqueued, announce due reminders, then deliver every
         due item, checking ``stop`` between items so shutdown never waits for a whole
@@ -216,12 +238,13 @@ class Deliverer:
                 await self.outbox.put(item, now)
 
     async def readiness(self) -> tuple[object, bool]:
-        """For /readyz: items that could not be delivered for good are reported, by id."""
+        """For /readyz, which anyone can reach: counts only. Which items were parked and
+        why is in the log (one error line per item) and in ``bot_outbox_failures_total``
+        and ``bot_outbox_undeliverable``."""
         try:
-            dead = await self.outbox.dead()
+            dead = await self.outbox.dead_count()
             pending = await self.outbox.pending_count()
         except StoreUnavailable:
             return {"status": "store unavailable"}, False
-        detail = {"pending": pending, "undeliverable": [{"id": d.id, "platform": d.target.platform, "error": d.last_error} for d in dead]}
-        return detail, True  # parked items are shown, but restarting this replica would not help
-
+        self.metrics.outbox_undeliverable.set(dead)
+        return {"pending": pending, "undeliverable": dead}, True  # restarting this replica would not help

@@ -56,6 +56,9 @@ class Metrics:
             "bot_rate_limited_total", "Turns answered with a rate-limit notice.",
             ["platform", "scope"], registry=self.registry,
         )
+        self.outbox_undeliverable = Gauge(
+            "bot_outbox_undeliverable", "Notifications parked for good (details in the log).", registry=self.registry,
+        )
         self.outbox_pending = Gauge(
             "bot_outbox_pending", "Notifications waiting to be delivered.", registry=self.registry,
         )

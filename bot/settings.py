@@ -77,6 +77,9 @@ class Settings:
     slack_bot_token: Secret = Secret("")
     slack_api_url: str = "https://slack.com/api/"
     slack_command: str = "/equinix"
+    slack_api_timeout: float = 10.0
+    state_dir: Path = Path(".bot-state")
+    shutdown_drain_seconds: float = 10.0
     microsoft_app_id: str = ""
     microsoft_app_password: Secret = Secret("")
     microsoft_app_type: str = "MultiTenant"
@@ -125,6 +128,9 @@ class Settings:
             slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "").strip()),
             slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "").strip()),
             slack_api_url=api_url,
+            slack_api_timeout=_seconds(env, "SLACK_API_TIMEOUT", 10.0) or 10.0,
+            state_dir=Path(env.get("STATE_DIR", "").strip() or ".bot-state"),
+            shutdown_drain_seconds=_seconds(env, "SHUTDOWN_DRAIN_SECONDS", 10.0),
             microsoft_app_id=env.get("MICROSOFT_APP_ID", "").strip(),
             microsoft_app_password=Secret(env.get("MICROSOFT_APP_PASSWORD", "").strip()),
             microsoft_app_type=app_type,

@@ -6,13 +6,46 @@ Nothing here knows Slack or Teams, so a new platform is one more renderer.
 
 Inline markup inside any text is deliberately tiny and the same everywhere:
 ``**bold**`` and ``[label](https://link)``. Each renderer translates it.
+
+What a customer typed (a subject, a description, a display name) is never markup:
+handlers wrap it in ``user_text(...)``, which marks it as verbatim wherever it ends up
+(a block, a field value, a title, a sentence of a locale text), and every renderer
+shows such a run as the characters typed: no link, mention or formatting.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Mapping, Union
+
+VERBATIM_OPEN = "\ue000"
+VERBATIM_CLOSE = "\ue001"
+"""Private-use characters around a verbatim run; ``user_text`` removes them from what
+it wraps, so a customer can never open or close a run of their own."""
+
+# C0 and C1 controls but tab and newline, zero-width and bidi controls (U+200B-U+200F,
+# U+202A-U+202E, U+2066-U+2069), other invisible format characters, and our delimiters.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\ufeff\ufff9-\ufffb\ue000\ue001]"
+)
+
+
+def clean_user_text(text: str) -> str:
+    """What a person typed, without the characters that change how text reads but cannot
+    be seen: control characters (but newline and tab), zero-width characters and bidi
+    overrides and isolates (a right-to-left override turns ``exe.pdf`` around). A
+    carriage return becomes a newline."""
+    return _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def user_text(text: str) -> str:
+    """``text`` as a verbatim run: shown exactly as typed on every platform, never read
+    as markup, a link or a mention. Safe to put into a locale text's placeholder."""
+    cleaned = clean_user_text(text)
+    return f"{VERBATIM_OPEN}{cleaned}{VERBATIM_CLOSE}" if cleaned else ""
 
 
 class Style(str, Enum):

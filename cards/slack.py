@@ -40,7 +40,7 @@ from cards.model import (
     Text,
     TextInput,
 )
-from cards.text import Span, button_rows, parse_inline, plain, render_text, split_lines
+from cards.text import SHRINK_STEPS, Span, button_rows, parse_inline, plain, render_text, shortened, split_lines
 from cards.typography import one_line, phone_label, tel_uri
 
 __all__ = (
@@ -57,6 +57,7 @@ MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_HEADER = 150
 MAX_SECTION_TEXT = 3000
+MAX_CONTEXT_TEXT = 2000
 MAX_FIELD_TEXT = 2000
 MAX_FIELDS = 10
 MAX_BUTTON_TEXT = 75
@@ -101,6 +102,19 @@ def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_FORMATTING = re.compile(r"([*_~`])")
+
+
+def _esc_typed(text: str) -> str:
+    """What a person typed, as mrkdwn that shows it as typed: Slack's three control
+    characters escaped (no mention, no ``<url|label>`` link), and a zero-width space on
+    both sides of each formatting character, so ``*x*``, ``_x_``, ``~x~`` and code
+    marks stay literal; a ``>`` that starts a line is kept from quoting the same way.
+    A bare URL stays one, and Slack shows it as its real target."""
+    escaped = _FORMATTING.sub(ZWSP + r"\1" + ZWSP, _esc(text))
+    return ZWSP + escaped if escaped.startswith("&gt;") else escaped
+
+
 def _esc_url(url: str) -> str:
     """A URL inside ``<url|label>``: ``|`` would end it, so it is percent-encoded."""
     return _esc(url).replace("|", "%7C")
@@ -139,13 +153,15 @@ def _line_mrkdwn(spans: Sequence[Span]) -> str:
     """
     merged: list[Span] = []
     for s in spans:  # words of one bold run must close once, not per word
-        if merged and s.url is None and merged[-1].url is None and merged[-1].bold == s.bold:
-            merged[-1] = Span(merged[-1].text + s.text, s.bold)
+        if (merged and s.url is None and merged[-1].url is None and merged[-1].bold == s.bold
+                and merged[-1].verbatim == s.verbatim):
+            merged[-1] = Span(merged[-1].text + s.text, s.bold, None, s.verbatim)
         else:
             merged.append(s)
     pieces: list[tuple[str, bool]] = []  # (mrkdwn, wrapped in bold markers)
     for s in merged:
-        body = f"<{_esc_url(s.url)}|{_esc(s.text)}>" if s.url else _esc(s.text)
+        text = _esc_typed(s.text) if s.verbatim else _esc(s.text)
+        body = f"<{_esc_url(s.url)}|{text}>" if s.url else text
         if not s.bold:
             pieces.append((body, False))
             continue
@@ -178,26 +194,26 @@ def _atoms(spans: Sequence[Span]) -> list[Span]:
         if s.url:
             out.append(s)
         else:
-            out.extend(Span(m.group(0), s.bold) for m in _WORD.finditer(s.text))
+            out.extend(Span(m.group(0), s.bold, None, s.verbatim) for m in _WORD.finditer(s.text))
     return out
 
 
 def _cut_atom(atom: Span, limit: int) -> list[Span]:
     """An atom too long for ``limit`` on its own, cut by characters (a 4000-character
     token is garbage anyway; keeping it readable beats rejecting the card)."""
-    if atom.url and len(_line_mrkdwn([Span(atom.text[:1], atom.bold, atom.url)])) > limit:
-        atom = Span(atom.text, atom.bold)  # a URL longer than the limit cannot be a link
+    if atom.url and len(_line_mrkdwn([Span(atom.text[:1], atom.bold, atom.url, atom.verbatim)])) > limit:
+        atom = Span(atom.text, atom.bold, None, atom.verbatim)  # a URL longer than the limit cannot be a link
     pieces: list[Span] = []
     rest = atom.text
     while rest:
         lo, hi = 1, len(rest)
         while lo < hi:  # longest prefix whose rendering fits
             mid = (lo + hi + 1) // 2
-            if len(_line_mrkdwn([Span(rest[:mid], atom.bold, atom.url)])) <= limit:
+            if len(_line_mrkdwn([Span(rest[:mid], atom.bold, atom.url, atom.verbatim)])) <= limit:
                 lo = mid
             else:
                 hi = mid - 1
-        pieces.append(Span(rest[:lo], atom.bold, atom.url))
+        pieces.append(Span(rest[:lo], atom.bold, atom.url, atom.verbatim))
         rest = rest[lo:]
     return pieces
 
@@ -332,6 +348,14 @@ def _button_rows(buttons: Sequence[Button], prefix: str) -> list[dict[str, Any]]
 
 
 def _text_blocks(block: Text) -> list[dict[str, Any]]:
+    spans = parse_inline(block.text)
+    if spans and all(s.verbatim for s in spans):
+        # Only what a person typed: plain_text, which Slack does not format. A zero-width
+        # space after each "<" keeps "<!channel>" or "<@U…>" from ever being read as a
+        # mention or a link, whatever a client does with plain text.
+        typed = "".join(s.text for s in spans).strip().replace("<", "<" + ZWSP)
+        return [{"type": "section", "text": {"type": "plain_text", "text": typed[i : i + MAX_SECTION_TEXT], "emoji": False}}
+                for i in range(0, len(typed), MAX_SECTION_TEXT) if typed[i : i + MAX_SECTION_TEXT].strip()]
     return [{"type": "section", "text": _mrkdwn(chunk)} for chunk in mrkdwn_chunks(block.text)]
 
 
@@ -375,7 +399,7 @@ def _contact_blocks(c: Contact) -> list[dict[str, Any]]:
     if text:
         blocks.append({"type": "section", "text": _mrkdwn(_truncate(text, MAX_SECTION_TEXT))})
     if c.about.strip():
-        blocks.extend(_context(chunk) for chunk in mrkdwn_chunks(c.about))
+        blocks.extend(_context(chunk) for chunk in mrkdwn_chunks(c.about, MAX_CONTEXT_TEXT))
     return blocks
 
 
@@ -386,9 +410,10 @@ def _context(text: str) -> dict[str, Any]:
 def _card_blocks(card: Card, prefix: str) -> list[dict[str, Any]]:
     """The blocks of one card; ``prefix`` goes before button indexes (home views)."""
     blocks: list[dict[str, Any]] = []
-    title = _plain_line(card.title)
-    if title:
-        blocks.append({"type": "header", "text": _plain_text(title, MAX_HEADER)})
+    if _plain_line(card.title):
+        # The title itself, not its plain form: plain text is not parsed again, so a
+        # typed "[label](url)" would otherwise lose its URL.
+        blocks.append({"type": "header", "text": _plain_text(card.title, MAX_HEADER)})
     previous_contact = False
     for block in card.blocks:
         if previous_contact and blocks and not isinstance(block, Divider) and blocks[-1]["type"] != "divider":
@@ -402,7 +427,7 @@ def _card_blocks(card: Card, prefix: str) -> list[dict[str, Any]]:
         elif isinstance(block, Contact):
             blocks.extend(_contact_blocks(block))
         elif isinstance(block, Note):
-            blocks.extend(_context(chunk) for chunk in mrkdwn_chunks(block.text))
+            blocks.extend(_context(chunk) for chunk in mrkdwn_chunks(block.text, MAX_CONTEXT_TEXT))
         elif isinstance(block, Divider):
             # A divider first, last or next to another one separates nothing.
             if blocks and blocks[-1]["type"] not in ("divider", "header"):
@@ -428,6 +453,11 @@ def render_message(card: Card) -> dict[str, Any]:
     Raises ValueError when the card needs more blocks than a message may hold.
     """
     blocks = _card_blocks(card, "")
+    for budget in SHRINK_STEPS:
+        if len(blocks) <= MAX_MESSAGE_BLOCKS:
+            break
+        # Long texts cut shorter, marked "…" (``cards.text.shortened``), until it fits.
+        blocks = _card_blocks(shortened(card, budget), "")
     if len(blocks) > MAX_MESSAGE_BLOCKS:
         raise ValueError(f"card {card.title!r} renders to {len(blocks)} Slack blocks; a message holds {MAX_MESSAGE_BLOCKS}")
     return {"text": _fallback(card), "blocks": blocks}

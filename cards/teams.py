@@ -23,6 +23,7 @@ Adaptive Card spec (checked with cardcheck's Teams rules):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,7 +39,7 @@ from cards.model import (
     Text,
     TextInput,
 )
-from cards.text import Span, button_rows, parse_inline, plain, split_lines
+from cards.text import SHRINK_STEPS, Span, button_rows, parse_inline, plain, shortened, split_lines
 from cards.typography import one_line, phone_label, tel_uri
 
 __all__ = (
@@ -57,6 +58,14 @@ MAX_ACTIONS = 6  # Teams host config actions.maxActions, per action collection
 MAX_CARD_BYTES = 28 * 1024  # Teams rejects larger bot messages (MessageSizeTooBig)
 ROW_BUDGET_PX = 500  # a card's inner width in a Teams chat, in pixels
 
+MAX_LINE_BLOCKS = 24
+"""Lines of one text shown as TextBlocks of their own; the rest of a longer text is
+folded into one TextBlock (lines as paragraphs), since every TextBlock costs ~50 bytes
+of the 28 KB and a 600-line description would not fit."""
+
+
+class CardTooLarge(ValueError):
+    """A card over Teams' size limit."""
 
 
 # --------------------------------------------------------------------------- text
@@ -69,8 +78,9 @@ def _md_line(spans: Sequence[Span]) -> str:
     a bold run are moved outside the markers.
     """
     out: list[str] = []
-    for s in spans:
-        body = f"[{s.text}]({s.url})" if s.url else s.text
+    for i, s in enumerate(spans):
+        text = _md_escape(s.text, line_start=i == 0) if s.verbatim else s.text
+        body = f"[{text}]({s.url})" if s.url else text
         core = body.strip()
         if not s.bold or not core:
             out.append(body)
@@ -79,6 +89,31 @@ def _md_line(spans: Sequence[Span]) -> str:
         trail = body[len(body.rstrip()) :]
         out.append(f"{lead}**{core}**{trail}")
     return "".join(out)
+
+
+# "[" alone is escaped for links (no "[" no link), not "]", "(" or ")": hosts that turn
+# bare URLs into links would take a backslash before them as part of the URL.
+_MD_SPECIAL = re.compile(r"([\\`*_\[#>~|<])")
+_MD_BULLET = re.compile(r"^(\s*)([-+])(?=\s|$)")
+_MD_NUMBERED = re.compile(r"^(\s*)(\d+)([.)])")
+
+
+def _md_escape(text: str, *, line_start: bool) -> str:
+    """What a person typed, as markdown that shows it as typed: every character markdown
+    could read as emphasis, a link, a heading, a quote or code is backslash-escaped, and
+    at the start of a line a list marker too (``- x``, ``1. x``)."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    if line_start:
+        escaped = _MD_NUMBERED.sub(r"\1\2\\\3", _MD_BULLET.sub(r"\1\\\2", escaped))
+    return escaped
+
+
+def _md_one_line(text: str) -> str:
+    """Like ``_one_line``, for a TextBlock (which reads markdown): links become their
+    labels, and what a person typed is escaped so it cannot become one."""
+    spans = parse_inline(" ".join(text.split()))
+    out = "".join(_md_escape(s.text, line_start=i == 0) if s.verbatim else s.text for i, s in enumerate(spans))
+    return " ".join(out.split())
 
 
 def _one_line(text: str) -> str:
@@ -95,9 +130,14 @@ def _text_blocks(text: str, **props: Any) -> list[dict[str, Any]]:
     """
     blocks: list[dict[str, Any]] = []
     gap = False
+    folded: list[str] = []
     for line in split_lines(parse_inline(text)):
         # Leading spaces are dropped too: four of them make a markdown code block.
         md = _md_line(line).strip()
+        if len(blocks) >= MAX_LINE_BLOCKS:
+            if md:
+                folded.append(md)
+            continue
         if not md.strip():
             gap = bool(blocks)
             continue
@@ -106,6 +146,8 @@ def _text_blocks(text: str, **props: Any) -> list[dict[str, Any]]:
             block["spacing"] = "None"
         blocks.append(block)
         gap = False
+    if folded:
+        blocks.append({"type": "TextBlock", "text": "\n\n".join(folded), "wrap": True, **props})
     return blocks
 
 
@@ -172,7 +214,7 @@ def _body(title: str, blocks: Sequence[object]) -> list[dict[str, Any]]:
     """Title then blocks; a Divider becomes ``separator`` on the next element, since
     Adaptive Cards have no divider element and an empty one would take space."""
     body: list[dict[str, Any]] = []
-    heading = _one_line(title)
+    heading = _md_one_line(title)
     if heading:
         body.append(
             {"type": "TextBlock", "text": heading, "size": "Large", "weight": "Bolder", "wrap": True, "style": "heading"}
@@ -258,18 +300,29 @@ def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]], fallback: s
         card["fallbackText"] = fallback
     size = len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
     if size > MAX_CARD_BYTES:
-        raise ValueError(f"adaptive card is {size} bytes; Teams accepts about {MAX_CARD_BYTES}")
+        raise CardTooLarge(f"adaptive card is {size} bytes; Teams accepts about {MAX_CARD_BYTES}")
     return card
 
 
 def render_card(card: Card) -> dict[str, Any]:
     """The card as Adaptive Card 1.5 content (what goes in an attachment's ``content``).
 
-    Raises ValueError for a button without action or url, non-string data, or a card
-    over Teams' size limit.
+    A card over Teams' size limit (a long description, long notes) is rendered again
+    with its texts cut shorter, each cut marked "…" (``cards.text.shortened``), until it
+    fits. Raises ValueError for a button without action or url, non-string data, or a
+    card that does not fit even then.
     """
-    fallback = one_line(plain(card.fallback or card.title))
-    return _card(_body(card.title, card.blocks), [_action(b) for b in card.buttons], fallback)
+    fallback = one_line(plain(card.fallback or card.title))[:1000]
+    actions = [_action(b) for b in card.buttons]
+    try:
+        return _card(_body(card.title, card.blocks), actions, fallback)
+    except CardTooLarge:
+        for budget in SHRINK_STEPS:
+            try:
+                return _card(_body(card.title, shortened(card, budget).blocks), actions, fallback)
+            except CardTooLarge:
+                continue
+        raise
 
 
 def render_attachment(card: Card) -> dict[str, Any]:

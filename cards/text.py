@@ -17,10 +17,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cards.model import Card, Contact, Divider, Fields, Form, Note, SelectInput, Text, TextInput
+from cards.model import VERBATIM_CLOSE, VERBATIM_OPEN, Card, Contact, Divider, Fields, Form, Note, SelectInput, Text, TextInput
 
-__all__ = ("Span", "parse_inline", "plain", "readable", "terminal", "split_lines", "button_rows", "render_text",
-           "render_form_text")
+__all__ = (
+    "Span", "parse_inline", "plain", "readable", "terminal", "split_lines", "button_rows", "render_text",
+    "render_form_text", "shortened", "SHRINK_STEPS",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +30,15 @@ class Span:
     """A run of text with one formatting: plain or bold, optionally a link.
 
     ``url`` is set for the label of a ``[label](url)`` link; ``text`` is then the label.
+    ``verbatim`` marks what a person typed (``cards.model.user_text``): renderers show
+    it character for character, escaping whatever their platform would read as markup.
     Newlines stay inside ``text``: renderers that need lines use ``split_lines``.
     """
 
     text: str
     bold: bool = False
     url: str | None = None
+    verbatim: bool = False
 
 
 # A link is recognised only with an absolute http(s), mailto or tel URL, so ordinary
@@ -51,6 +56,9 @@ def parse_inline(text: str) -> tuple[Span, ...]:
     link: ``**see [docs](https://x)**``); an unpaired last marker stays literal text,
     which is what a person who typed a lone ``**`` meant.
     """
+    # 0. Verbatim runs (what a person typed) versus our own markup.
+    if VERBATIM_OPEN in text or VERBATIM_CLOSE in text:
+        return _with_verbatim(text)
     # 1. Links versus plain text.
     pieces: list[tuple[str, str | None]] = []  # (text, url)
     pos = 0
@@ -86,12 +94,48 @@ def parse_inline(text: str) -> tuple[Span, ...]:
     return _merge(spans)
 
 
+_SLOT = "\ue002"
+
+
+def _with_verbatim(text: str) -> tuple[Span, ...]:
+    """Markup parsed around verbatim runs, each run kept as verbatim spans in the
+    formatting of the markup around it (``**{name}**`` is a bold verbatim name).
+
+    Each run is swapped for one placeholder character while the markup is parsed, so
+    nothing inside a run can pair with a marker outside it. A run cut open by
+    truncation ends at the text's end; a stray closing mark is dropped.
+    """
+    runs: list[str] = []
+    skeleton: list[str] = []
+    rest = text.replace(_SLOT, "")
+    while rest:
+        head, opened, tail = rest.partition(VERBATIM_OPEN)
+        skeleton.append(head.replace(VERBATIM_CLOSE, ""))
+        if not opened:
+            break
+        run, _, rest = tail.partition(VERBATIM_CLOSE)
+        runs.append(run.replace(VERBATIM_OPEN, ""))
+        skeleton.append(_SLOT)
+    queue = iter(runs)
+    spans: list[Span] = []
+    for s in parse_inline("".join(skeleton)):
+        for i, part in enumerate(s.text.split(_SLOT)):
+            if i > 0:
+                run = next(queue, "")
+                if run:
+                    spans.append(Span(run, s.bold, s.url, True))
+            if part:
+                spans.append(Span(part, s.bold, s.url))
+    return _merge(spans)
+
+
 def _merge(spans: list[Span]) -> tuple[Span, ...]:
     """Join neighbouring spans with the same formatting (keeps outputs small)."""
     out: list[Span] = []
     for s in spans:
-        if out and out[-1].bold == s.bold and out[-1].url is None and s.url is None:
-            out[-1] = Span(out[-1].text + s.text, s.bold)
+        if (out and out[-1].bold == s.bold and out[-1].url is None and s.url is None
+                and out[-1].verbatim == s.verbatim):
+            out[-1] = Span(out[-1].text + s.text, s.bold, None, s.verbatim)
         else:
             out.append(s)
     return tuple(out)
@@ -110,7 +154,7 @@ def split_lines(spans: tuple[Span, ...]) -> list[tuple[Span, ...]]:
             if i > 0:
                 lines.append([])
             if part:
-                lines[-1].append(Span(part, s.bold, s.url))
+                lines[-1].append(Span(part, s.bold, s.url, s.verbatim))
     return [tuple(line) for line in lines]
 
 
@@ -118,6 +162,44 @@ def plain(text: str) -> str:
     """Markup removed, links kept as bare labels: for places that show no URL at all
     (button labels, headers, titles)."""
     return "".join(s.text for s in parse_inline(text))
+
+
+SHRINK_STEPS = (1500, 800, 400, 200, 100)
+"""Character budgets a renderer tries, in order, when a card is over its platform's
+limits: each paragraph, note and field value is cut to the budget (see ``shortened``)."""
+
+
+def _cut(text: str, budget: int, max_lines: int) -> str:
+    """``text`` cut to ``budget`` characters and ``max_lines`` lines, ending with a
+    visible ellipsis when anything was cut. A verbatim run cut open stays verbatim (the
+    parser closes it at the end), so nothing a customer typed turns into markup."""
+    lines = text.split("\n")
+    cut = len(text) > budget or len(lines) > max_lines
+    if not cut:
+        return text
+    text = "\n".join(lines[:max_lines])[:budget].rstrip()
+    if text.count(VERBATIM_OPEN) > text.count(VERBATIM_CLOSE):
+        text += VERBATIM_CLOSE
+    return text + " …"
+
+
+def shortened(card: Card, budget: int) -> Card:
+    """``card`` with every paragraph, note and field value cut to ``budget`` characters
+    (and a proportionate number of lines), each cut marked with "…". What renderers fall
+    back to when the full card is over a platform's limit: a shorter card that arrives
+    beats a complete one that the platform refuses."""
+    max_lines = max(4, budget // 40)
+
+    def one(block: object) -> object:
+        if isinstance(block, Text):
+            return Text(_cut(block.text, budget, max_lines))
+        if isinstance(block, Note):
+            return Note(_cut(block.text, budget // 2, max_lines // 2 or 1))
+        if isinstance(block, Fields):
+            return Fields(tuple((label, _cut(value, budget // 4, 4)) for label, value in block.items))
+        return block
+
+    return Card(card.title, tuple(one(b) for b in card.blocks), card.buttons, card.fallback)  # type: ignore[arg-type]
 
 
 def readable(text: str) -> str:

@@ -22,6 +22,20 @@ in an onboarding, so a store may keep them close (``bot.stores.near_cache``)."""
 
 
 def link_key(where: Where) -> str:
+    """A conversation's run-time link, keyed by platform and conversation id alone.
+
+    A Slack channel id is the same in every workspace that shares the channel (Slack
+    Connect, Enterprise Grid), and ``config/accounts.yaml`` links channels by id alone,
+    so ``link`` and ``unlink`` apply to the channel whichever workspace a request
+    comes from. (Teams conversation ids are global too.)
+    """
+    return f"link:v2:{where.platform.value}:{where.conversation}"
+
+
+def legacy_link_key(where: Where) -> str:
+    """Where links made before ``link_key`` dropped the workspace were stored (per
+    workspace). Still read, below the new key, and removed by the next ``link`` or
+    ``unlink`` of the conversation: stores need no migration step."""
     return f"link:{where.key}"
 
 
@@ -29,6 +43,11 @@ def user_key(turn: Turn) -> str:
     """The account whose linked channel this user last used the bot in: what their
     direct messages and App Home fall back to. Under ``link:``, so kept near too."""
     return f"link:user:{turn.platform.value}:{turn.where.tenant}:{turn.user_id}"
+
+
+def linked_value(current: str | None, legacy: str | None) -> str | None:
+    """The run-time link: the conversation-wide key, else a pre-upgrade one."""
+    return current if current is not None else legacy
 
 
 def lang_key(turn: Turn) -> str:

@@ -15,7 +15,7 @@ import re
 from dataclasses import replace
 from typing import Callable
 
-from cards.model import Button, Card, Choice, Divider, Fields, Form, Note, SelectInput, Style, Text, TextInput
+from cards.model import Button, Card, Choice, Divider, Fields, Form, Note, SelectInput, Style, Text, TextInput, clean_user_text, user_text
 from handlers import buttons
 from handlers.catalog import Catalog
 from handlers.context import Context, Services
@@ -35,6 +35,7 @@ from handlers.escalation_records import (
 from handlers.escalation_records import NOTIFY_GRACE, NOTIFY_INDEX, OPEN_INDEX
 from handlers.i18n import Translator
 from handlers.limits import ESCALATION_WINDOW, escalation_counter
+from handlers.matching import _FOUR_DIGITS, _pin_number, IndexCache, match
 from handlers.outbox import Outbox, OutboxItem
 from handlers.ports import StoreUnavailable, Target
 from handlers.router import Route, Router
@@ -117,7 +118,7 @@ def _state(t: Translator, esc: Escalation) -> str:
 
 
 def _who(t: Translator, name: str) -> str:
-    return name or t("esc.someone")
+    return user_text(name) or t("esc.someone")
 
 
 def _when(t: Translator, iso: str) -> str:
@@ -131,7 +132,7 @@ def _history(t: Translator, esc: Escalation) -> list[Note]:
 
 def _event(t: Translator, event: Event) -> str:
     text = t(f"esc.event.{event.what}", who=_who(t, event.who), when=_when(t, event.at))
-    return text + (" " + t("esc.note", note=event.note) if event.note else "")
+    return text + (" " + t("esc.note", note=user_text(event.note)) if event.note else "")
 
 
 # -- customer side --------------------------------------------------------------------
@@ -174,7 +175,7 @@ async def open_form(turn: Turn, ctx: Context) -> Response:
 def validate(ctx: Context, data: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     """Clean values and per-input error messages (empty when the form is valid)."""
     t = ctx.t
-    values = {k: str(data.get(k, "") or "").strip() for k in ("subject", "category", "urgency", "description")}
+    values = {k: clean_user_text(str(data.get(k, "") or "")).strip() for k in ("subject", "category", "urgency", "description")}
     errors: dict[str, str] = {}
     for name, (low, high) in _LIMITS.items():
         if not values[name]:
@@ -190,11 +191,34 @@ def validate(ctx: Context, data: dict[str, str]) -> tuple[dict[str, str], dict[s
     return values, errors
 
 
-async def submit(turn: Turn, ctx: Context) -> Response:
+PIN_MASK = "••••"
+
+
+def mask_pins(indexes: IndexCache, ctx: Context, text: str) -> tuple[str, bool]:
+    """``text`` with what the question path takes for a service-desk PIN (a PIN word of
+    ``routing.yaml`` and a 4-digit number that is not a year or a standard) masked, and
+    whether anything was. A code is never stored, nor forwarded to the team."""
+    if not text or not match(indexes.get(ctx.catalog.routing), text).pin:
+        return text, False
+    out, last, masked = [], 0, False
+    for found in _FOUR_DIGITS.finditer(text):
+        if _pin_number(text[: found.end()][-60:]):
+            out.append(text[last : found.start(1)] + PIN_MASK)
+            last, masked = found.end(1), True
+    out.append(text[last:])
+    return "".join(out), masked
+
+
+async def submit(turn: Turn, ctx: Context, indexes: IndexCache | None = None) -> Response:
     assert ctx.account is not None
     values, errors = validate(ctx, dict(turn.data))
     if errors:
         return FormErrors(errors)
+    masked = False
+    if indexes is not None:
+        for name in ("subject", "description"):
+            values[name], hit = mask_pins(indexes, ctx, values[name])
+            masked = masked or hit
     now = ctx.now()
     who = turn.user_name or turn.user_id
     draft = Escalation(
@@ -225,7 +249,7 @@ async def submit(turn: Turn, ctx: Context) -> Response:
         # Keep the form open: sending it again reuses the same idempotency key, so a
         # record that was written after all is found, not created twice.
         return FormErrors({"description": ctx.t("error.store_down")})
-    return Reply(card=confirmation_card(ctx, esc))
+    return Reply(card=confirmation_card(ctx, esc, pin_masked=masked))
 
 
 def same_form_key(turn: Turn, values: dict[str, str], link: str) -> str:
@@ -252,17 +276,19 @@ async def _over_escalation_limit(turn: Turn, ctx: Context) -> str | None:
     return ctx.t("esc.error.too_many", n=allowed, minutes=ESCALATION_WINDOW // 60)
 
 
-def confirmation_card(ctx: Context, esc: Escalation) -> Card:
+def confirmation_card(ctx: Context, esc: Escalation, *, pin_masked: bool = False) -> Card:
     t = ctx.t
     blocks: list = [
         Text(t("esc.confirm.body", id=esc.id)),
-        Fields(((t("esc.field.subject"), esc.subject), (t("esc.field.category"), t(f"esc.category.{esc.category}")),
+        Fields(((t("esc.field.subject"), user_text(esc.subject)), (t("esc.field.category"), t(f"esc.category.{esc.category}")),
                 (t("esc.field.urgency"), t(f"esc.urgency.{esc.urgency}")))),
         Text(t("esc.confirm.next")),
     ]
     if esc.urgency == "urgent":
         # An urgent request's confirmation opens with what to do right now.
         blocks.insert(0, Text(urgent_line(ctx)))
+    if pin_masked:
+        blocks.append(Note(t("esc.confirm.pin_masked", mask=PIN_MASK)))
     return Card(
         title=t("esc.confirm.title", id=esc.id),
         blocks=tuple(blocks),
@@ -306,7 +332,7 @@ async def status(turn: Turn, ctx: Context) -> Response:
         return Reply(text=none, private=ctx.account is None)
     blocks = []
     for esc in items:
-        blocks.append(Text(t("esc.status.line", id=esc.id, subject=esc.subject, state=_state(t, esc),
+        blocks.append(Text(t("esc.status.line", id=esc.id, subject=user_text(esc.subject), state=_state(t, esc),
                              when=_when(t, esc.created_at))))
         if esc.history:
             last = esc.history[-1]
@@ -326,18 +352,18 @@ def detail_card(ctx: Context, esc: Escalation) -> Card:
         Fields(((t("esc.field.state"), _state(t, esc)), (t("esc.field.category"), t(f"esc.category.{esc.category}")),
                 (t("esc.field.urgency"), t(f"esc.urgency.{esc.urgency}")),
                 (t("esc.field.assignee"), esc.assignee or t("esc.nobody")))),
-        Text(esc.description),
+        Text(user_text(esc.description)),
         Divider(),
         *_history(t, esc),
     ]
-    return Card(title=f"{esc.id} · {esc.subject}", blocks=tuple(blocks), fallback=f"{esc.id}: {_state(t, esc)}")
+    return Card(title=f"{esc.id} · {user_text(esc.subject)}", blocks=tuple(blocks), fallback=f"{esc.id}: {_state(t, esc)}")
 
 
 # -- team side ------------------------------------------------------------------------
 def team_card_for(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
     """The card in the onboarding team's channel; rebuilt from the record on every change."""
     account = catalog.account(esc.account)
-    requester = esc.requester.user_name or esc.requester.user_id
+    requester = user_text(esc.requester.user_name or esc.requester.user_id)
     fields = (
         (t("esc.field.account"), account.name if account else esc.account),
         (t("esc.field.requester"), t("esc.requester", who=requester, platform=esc.requester.platform.capitalize())),
@@ -346,7 +372,7 @@ def team_card_for(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
         (t("esc.field.state"), _state(t, esc)),
         (t("esc.field.assignee"), esc.assignee or t("esc.nobody")),
     )
-    blocks: list = [Fields(fields), Text(esc.description)]
+    blocks: list = [Fields(fields), Text(user_text(esc.description))]
     if esc.link:
         blocks.append(Text(t("esc.link", url=esc.link)))
     blocks += [Divider(), *_history(t, esc)]
@@ -363,7 +389,7 @@ def team_card_for(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
         )
     urgent = "🔴 " if esc.urgency == "urgent" else ""
     return Card(
-        title=f"{urgent}{esc.id} · {esc.subject}",
+        title=f"{urgent}{esc.id} · {user_text(esc.subject)}",
         blocks=tuple(blocks),
         buttons=row,
         fallback=t("esc.team.fallback", id=esc.id, account=account.name if account else esc.account, state=_state(t, esc)),
@@ -374,9 +400,9 @@ def requester_card(catalog: Catalog, t: Translator, esc: Escalation, event: int)
     entry = esc.history[min(event, len(esc.history) - 1)]
     body = t(f"esc.update.{entry.what}", id=esc.id, who=_who(t, entry.who), team_name=catalog.onboarding.name_in(t.lang))
     if entry.note:
-        body += " " + t("esc.note", note=entry.note)
+        body += " " + t("esc.note", note=user_text(entry.note))
     return Card(
-        title=t("esc.update.title", id=esc.id, subject=esc.subject),
+        title=t("esc.update.title", id=esc.id, subject=user_text(esc.subject)),
         blocks=(Text(body), Note(_when(t, entry.at))),
         buttons=(Button(t("esc.button.status"), SHOW, {"id": esc.id}),),
         fallback=body,
@@ -389,7 +415,7 @@ def reminder_card(catalog: Catalog, t: Translator, esc: Escalation, now: dt.date
     body = t("esc.reminder.body", id=esc.id, account=account.name if account else esc.account,
              minutes=waited, urgency=t(f"esc.urgency.{esc.urgency}"))
     return Card(
-        title=t("esc.reminder.title", id=esc.id, subject=esc.subject),
+        title=t("esc.reminder.title", id=esc.id, subject=user_text(esc.subject)),
         blocks=(Text(body),),
         buttons=(Button(t("esc.button.ack"), ACK, {"id": esc.id}, style=Style.PRIMARY),
                  Button(t("esc.button.assign"), ASSIGN, {"id": esc.id})),
@@ -476,7 +502,7 @@ async def resolve(turn: Turn, ctx: Context) -> Response:
     return OpenForm(Form(
         title=t("esc.resolve.title"),
         action=RESOLVE_SUBMIT,
-        intro=t("esc.resolve.intro", id=esc.id, subject=esc.subject),
+        intro=t("esc.resolve.intro", id=esc.id, subject=user_text(esc.subject)),
         submit_label=t("esc.resolve.submit"),
         cancel_label=t("esc.form.cancel"),
         data={"id": esc.id},
@@ -498,15 +524,37 @@ async def show(turn: Turn, ctx: Context) -> Response:
     return await status(replace(turn, text=str(turn.data.get("id", ""))), ctx)
 
 
+HOME_ITEMS = 20
+"""Open escalations the App Home lists, oldest first: four blocks each (title, one
+line, buttons, divider), so the view stays well inside Slack's 100 blocks however many
+are open; the rest are counted under the list."""
+HOME_COUNT_CAP = 1000
+
+
+def home_entry(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
+    """One open escalation in the App Home: the team card's title and buttons, and one
+    line (account, state, assignee) instead of the card's fields, text and history."""
+    full = team_card_for(catalog, t, esc)
+    account = catalog.account(esc.account)
+    line = " · ".join((account.name if account else esc.account, _state(t, esc), user_text(esc.assignee) or t("esc.nobody")))
+    return Card(title=full.title, blocks=(Text(line),), buttons=full.buttons, fallback=full.fallback)
+
+
 async def home(turn: Turn, ctx: Context) -> Response:
     """Slack App Home: the team's open escalations for members; for a customer, their
     account (when their user is known) or how to reach the bot."""
     t = ctx.t
     if ctx.member is not None:
-        items = await Escalations(ctx.store).open(limit=12)
-        cards = [Card(title=t("esc.home.title", n=len(items)), blocks=(Text(t("esc.home.intro")),) if items else
-                      (Text(t("esc.home.empty")),))]
-        cards += [team_card_for(ctx.catalog, team_translator(ctx.services), esc) for esc in items]
+        entries = await ctx.store.index_range(OPEN_INDEX, limit=HOME_COUNT_CAP)
+        total = len(entries)
+        items = await Escalations(ctx.store).get_many([member for member, _ in entries[:HOME_ITEMS]])
+        blocks: tuple = (Text(t("esc.home.intro")),) if items else (Text(t("esc.home.empty")),)
+        cards = [Card(title=t("esc.home.title", n=f"{total}+" if total >= HOME_COUNT_CAP else total), blocks=blocks)]
+        team_t = team_translator(ctx.services)
+        cards += [home_entry(ctx.catalog, team_t, esc) for esc in items]
+        if total > len(items):
+            more = f"{total - len(items)}+" if total >= HOME_COUNT_CAP else str(total - len(items))
+            cards.append(Card(title="", blocks=(Note(t("esc.home.more", n=more)),)))
         return Home(tuple(cards))
     from handlers.help import customer_home
 
@@ -518,7 +566,12 @@ def register(router: Router) -> None:
     router.command(("escalate", "escalade", "escalader"), start)
     router.action(buttons.OPEN_ESCALATION, start)
     router.on(TurnKind.SHORTCUT, start)
-    router.submit(SUBMIT, Route("escalate.submit", submit, needs_account=True))
+    indexes = IndexCache()
+
+    async def submit_masked(turn: Turn, ctx: Context) -> Response:
+        return await submit(turn, ctx, indexes)
+
+    router.submit(SUBMIT, Route("escalate.submit", submit_masked, needs_account=True))
     router.action(CANCEL, Route("escalate.cancel", cancel))
     router.command(("status", "statut"), Route("status", status))
     router.action(SHOW, Route("status", show))

@@ -11,7 +11,7 @@ link; only members are shown account ids they could not otherwise see.
 
 from __future__ import annotations
 
-from handlers.accounts import UNLINKED, configured_account, link_key
+from handlers.accounts import UNLINKED, configured_account, legacy_link_key, link_key, linked_value
 from handlers.catalog import Account
 from handlers.context import Context
 from handlers.ports import StoreUnavailable
@@ -40,6 +40,7 @@ async def link(turn: Turn, ctx: Context) -> Response:
     if account is None:
         return Reply(text=t("link.unknown") + " " + t("link.known", ids=_known_ids(ctx)), private=True)
     await ctx.store.set(link_key(turn.where), account.id)
+    await ctx.store.delete(legacy_link_key(turn.where))
     text = t("link.done", account=account.name, id=account.id)
     previous = ctx.account
     if previous is not None and previous.id != account.id:
@@ -49,6 +50,7 @@ async def link(turn: Turn, ctx: Context) -> Response:
 
 async def unlink(turn: Turn, ctx: Context) -> Response:
     await ctx.store.set(link_key(turn.where), UNLINKED)
+    await ctx.store.delete(legacy_link_key(turn.where))
     return Reply(text=ctx.t("link.unlinked", cmd=ctx.cmd("link <account-id>")), private=True)
 
 
@@ -59,7 +61,7 @@ async def whoami(turn: Turn, ctx: Context) -> Response:
     stored: str | None = None
     lines: list[str] = []
     try:
-        stored = await ctx.store.get(link_key(turn.where))
+        stored = linked_value(await ctx.store.get(link_key(turn.where)), await ctx.store.get(legacy_link_key(turn.where)))
     except StoreUnavailable:
         lines.append(t("whoami.store_down"))
     runtime: Account | None = ctx.catalog.account(stored) if stored and stored != UNLINKED else None

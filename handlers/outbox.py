@@ -109,6 +109,9 @@ class Outbox:
     async def pending_count(self) -> int:
         return len(await self.store.index_range(DUE, limit=10_000))
 
+    async def dead_count(self) -> int:
+        return len(await self.store.index_range(DEAD, limit=10_000))
+
     async def dead(self, limit: int = 20) -> list[OutboxItem]:
         ids = [member for member, _ in await self.store.index_range(DEAD, limit=limit)]
         raws = await self.store.get_many([_key(i) for i in ids]) if ids else []

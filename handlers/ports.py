@@ -49,10 +49,14 @@ class Store(Protocol):
         ...
 
     async def read_and_count(
-        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float
+        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float, limits: Sequence[int] | None = None
     ) -> tuple[list[str | None], list[int]]:
         """Read ``keys`` and add one to each of ``counters`` (``ttl`` applied when a counter
-        is created), in one round trip: what every turn needs before a handler runs."""
+        is created), in one round trip: what every turn needs before a handler runs.
+
+        ``limits`` (one per counter, 0 for none) is what the caller compares the counts
+        with: a store that counts approximately must be exact up to it (no more than
+        ``limit`` calls may get a count within it, across every process)."""
         ...
 
     async def index_put(self, index: str, member: str, score: float) -> None: ...

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Awaitable, Callable
 
 from cards.model import Text
-from handlers.accounts import account_for, lang_key, language_for, link_key, user_key
+from handlers.accounts import account_for, lang_key, language_for, legacy_link_key, link_key, linked_value, user_key
 from handlers.catalog import Catalog
 from handlers.context import Context, Services
 from handlers.i18n import Translator, fold
@@ -130,9 +130,12 @@ class Dispatcher:
         checks = counters(turn, self.services.limits, self.services.clock().timestamp())
         store_ok = True
         try:
-            (linked, chosen, seen_in), counts = await self.services.store.read_and_count(
-                [link_key(turn.where), lang_key(turn), user_key(turn)], [key for _, key, _ in checks], ttl=2 * WINDOW
+            (linked, legacy, chosen, seen_in), counts = await self.services.store.read_and_count(
+                [link_key(turn.where), legacy_link_key(turn.where), lang_key(turn), user_key(turn)],
+                [key for _, key, _ in checks],
+                ttl=2 * WINDOW, limits=[allowed for _, _, allowed in checks],
             )
+            linked = linked_value(linked, legacy)
         except StoreUnavailable:
             store_ok, linked, chosen, seen_in, counts = False, None, None, None, [0] * len(checks)
         account = account_for(turn, linked, self.services, seen_in)

@@ -109,13 +109,37 @@ class _Keep(logging.Handler):
             text = str(record.msg)
         if record.exc_info:
             text += logging.Formatter().formatException(record.exc_info)
+        elif record.exc_text:
+            text += record.exc_text
         _CAPTURED.append(f"{record.name}: {text}")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    handler = _Keep(level=logging.DEBUG)
-    logging.getLogger().addHandler(handler)
+_KEEP = _Keep(level=logging.DEBUG)
+
+
+def _every_logger_at_debug() -> None:
+    """Every logger, the libraries' included, writes DEBUG records where ``_Keep`` sees
+    them: a level a library or ``bot.logs.configure`` set is lowered again, and a
+    logger that does not propagate gets the handler itself."""
     logging.getLogger().setLevel(logging.DEBUG)
+    for logger in list(logging.Logger.manager.loggerDict.values()):
+        if not isinstance(logger, logging.Logger):
+            continue
+        if logger.level > logging.DEBUG:
+            logger.setLevel(logging.DEBUG)
+        if not logger.propagate and _KEEP not in logger.handlers:
+            logger.addHandler(_KEEP)
+    if _KEEP not in logging.getLogger().handlers:
+        logging.getLogger().addHandler(_KEEP)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _every_logger_at_debug()
+
+
+@pytest.fixture(autouse=True)
+def _log_everything() -> None:
+    _every_logger_at_debug()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

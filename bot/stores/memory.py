@@ -173,7 +173,7 @@ class MemoryStore:
         return out
 
     async def read_and_count(
-        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float
+        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float, limits: Sequence[int] | None = None
     ) -> tuple[list[str | None], list[int]]:
         values = await self.get_many(keys)
         return values, [await self.incr(counter, ttl=ttl) for counter in counters]
@@ -249,6 +249,28 @@ class MemoryStore:
 
     async def ping(self) -> None:
         self._now()
+
+    def dump(self, wall_now: float) -> dict[str, object]:
+        """Everything stored, as JSON-able data: values with their expiry as wall-clock
+        time (``wall_now`` is now on that clock), and every index. For ``bot.stores.snapshot``."""
+        now = self._now()
+        values = {k: [v, None if d is None else wall_now + (d - now)] for k, (v, d) in self._state.values.items()}
+        indexes = {name: [[m, sc] for sc, m in index.order] for name, index in self._state.indexes.items() if index.order}
+        return {"values": values, "indexes": indexes}
+
+    def restore(self, data: dict[str, object], wall_now: float) -> None:
+        """Put back what ``dump`` returned (expired keys stay out). Meant for a fresh
+        store at start-up: what the store already holds is kept unless overwritten."""
+        now = self._now()
+        for key, (value, wall_deadline) in dict(data.get("values", {})).items():  # type: ignore[call-overload]
+            if wall_deadline is None:
+                self._write(str(key), str(value), None)
+            elif wall_deadline > wall_now:
+                self._write(str(key), str(value), now + (float(wall_deadline) - wall_now))
+        for name, members in dict(data.get("indexes", {})).items():  # type: ignore[call-overload]
+            index = self._state.indexes.setdefault(str(name), _Index())
+            for member, score in members:
+                index.put(str(member), float(score))
 
     async def close(self) -> None:
         """Nothing to release; present so callers can treat every store alike."""

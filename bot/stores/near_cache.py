@@ -13,10 +13,18 @@ for data that changes a few times in an onboarding. So:
   value) nor ``ttl`` seconds, which bounds staleness even if a message were lost.
   While the subscription is down (Redis restarting, failover), nothing is served from
   memory: reads go to Redis, and the cache starts empty when it is back.
-- **Counters** (``read_and_count``) are counted in process after their first use and
-  added to Redis in one batch every ``flush_every`` seconds, which also brings back
-  the other replicas' counts. This replica's own counts are exact; the others' arrive
-  within one batch. That is what a per-minute rate limit needs.
+- **Limited counters** (``read_and_count`` with ``limits``, the rate limits) are
+  counted in *tickets*: each count is a number Redis handed out, so no two turns on any
+  replica get the same one and at most ``limit`` turns get a number within the limit,
+  however many replicas there are. Far from the limit a replica reserves a small block
+  of numbers in the background (one ``INCRBY`` for several turns) and counts from it
+  without a round trip; near the limit every turn takes its number from Redis itself.
+  Numbers reserved and not used by the end of the window only make the limit stricter
+  (by at most a block per replica, an eighth of what was left when it was reserved).
+- **Other counters** are counted in process after their first use and added to Redis
+  in one batch every ``flush_every`` seconds, which also brings back the other
+  replicas' counts: this replica's own counts are exact, the others' arrive within a
+  batch.
 
 It is a ``Store`` (the same contract tests run against it); handlers cannot tell.
 """
@@ -55,6 +63,41 @@ class _Count:
     until: float
 
 
+MAX_BLOCK = 16
+"""Most numbers reserved at once for a limited counter."""
+
+
+@dataclass(slots=True)
+class _Lease:
+    """Numbers of a limited counter reserved in Redis for this process, not used yet."""
+
+    ranges: list[list[int]]
+    highest: int
+    limit: int
+    ttl: float
+    until: float
+    refilling: bool = False
+
+    def take(self) -> int | None:
+        while self.ranges:
+            first = self.ranges[0]
+            if first[0] <= first[1]:
+                first[0] += 1
+                return first[0] - 1
+            self.ranges.pop(0)
+        return None
+
+    def left(self) -> int:
+        return sum(max(0, end - start + 1) for start, end in self.ranges)
+
+    def block(self) -> int:
+        """How many numbers to reserve next: none near the limit, else an eighth of
+        what is left, at most ``MAX_BLOCK``."""
+        room = self.limit - self.highest
+        size = min(MAX_BLOCK, room // 8)
+        return size if size >= 2 and self.highest + 2 * size <= self.limit else 0
+
+
 class NearCache:
     """A ``Store`` over ``RedisStore`` that keeps hot reads and counters in process.
 
@@ -84,6 +127,10 @@ class NearCache:
         self._clock = clock
         self._values: dict[str, tuple[float, str | None]] = {}
         self._counts: dict[str, _Count] = {}
+        self._leases: dict[str, _Lease] = {}
+        self._inflight: dict[str, int] = {}
+        """Limited counters' numbers being fetched from Redis one by one right now: while
+        any are, it is a burst, and a block reserved then would mostly go unused."""
         self._epoch = 0
         self._live = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -242,11 +289,58 @@ class NearCache:
 
     # -- Store ---------------------------------------------------------------------------
 
+    def _ticket(self, counter: str, now: float) -> int | None:
+        """A number from this process' lease on ``counter``, if it holds one."""
+        lease = self._leases.get(counter)
+        if lease is None or lease.until <= now:
+            return None
+        ticket = lease.take()
+        if ticket is not None:
+            self._refill(counter, lease)
+        return ticket
+
+    def _leased(self, counter: str, total: int, limit: int, ttl: float, now: float) -> None:
+        """Redis just handed out ``total`` for ``counter``: note it, and reserve a block
+        ahead if the counter is far from its limit."""
+        lease = self._leases.get(counter)
+        if lease is None or lease.until <= now:
+            if len(self._leases) >= self._max:
+                self._leases.clear()
+            lease = self._leases[counter] = _Lease([], total, limit, ttl, now + ttl)
+        lease.highest = max(lease.highest, total)
+        if not self._inflight.get(counter):
+            self._refill(counter, lease)
+
+    def _refill(self, counter: str, lease: _Lease) -> None:
+        if lease.refilling or lease.left() > lease.block() // 2:
+            return
+        size = lease.block()
+        if not size:
+            return
+        lease.refilling = True
+
+        async def reserve() -> None:
+            try:
+                [total] = await self.store.add_counts([(counter, size, lease.ttl)])
+                lease.ranges.append([total - size + 1, total])
+                lease.highest = max(lease.highest, total)
+            except StoreUnavailable:
+                pass  # turns take their numbers from Redis one by one meanwhile
+            finally:
+                lease.refilling = False
+
+        task = asyncio.get_running_loop().create_task(reserve())
+        self._tasks.append(task)
+        task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
+
     async def read_and_count(
-        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float
+        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float, limits: Sequence[int] | None = None
     ) -> tuple[list[str | None], list[int]]:
+        """See ``Store.read_and_count``. A counter given a positive limit in ``limits``
+        is counted in tickets (see the module docstring); others in batches."""
         check_ttl(ttl)
         now = self._clock()
+        limited = {counters[j]: limit for j, limit in enumerate(limits or ()) if limit and limit > 0}
         values: list[str | None] = [None] * len(keys)
         missing: list[int] = []
         for i, key in enumerate(keys):
@@ -258,6 +352,13 @@ class NearCache:
         counts = [0] * len(counters)
         remote: list[int] = []
         for j, counter in enumerate(counters):
+            if counter in limited:
+                ticket = self._ticket(counter, now)
+                if ticket is None:
+                    remote.append(j)
+                else:
+                    counts[j] = ticket
+                continue
             count = self._counts.get(counter)
             if count is not None and count.until > now:
                 count.pending += 1
@@ -265,7 +366,17 @@ class NearCache:
             else:
                 remote.append(j)
         if missing or remote:
-            read, counted = await self._read([keys[i] for i in missing], [counters[j] for j in remote], ttl)
+            fetching = [counters[j] for j in remote if counters[j] in limited]
+            for counter in fetching:
+                self._inflight[counter] = self._inflight.get(counter, 0) + 1
+            try:
+                read, counted = await self._read([keys[i] for i in missing], [counters[j] for j in remote], ttl)
+            finally:
+                for counter in fetching:
+                    if self._inflight.get(counter, 0) <= 1:
+                        self._inflight.pop(counter, None)
+                    else:
+                        self._inflight[counter] -= 1
             for i, value in zip(missing, read, strict=True):
                 values[i] = value
             for j, total in zip(remote, counted, strict=True):
@@ -274,6 +385,9 @@ class NearCache:
                     self._forget(counters[j])
             now = self._clock()
             for j, total in zip(remote, counted, strict=True):
+                if counters[j] in limited:
+                    self._leased(counters[j], total, limited[counters[j]], ttl, now)
+                    continue
                 count = self._counts.get(counters[j])
                 if count is not None and count.until > now:
                     count.known = max(count.known, total)
@@ -294,6 +408,7 @@ class NearCache:
 
     async def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
         self._counts.pop(key, None)
+        self._leases.pop(key, None)
         try:
             await self.store.set(key, value, ttl=ttl)
         finally:
@@ -322,6 +437,7 @@ class NearCache:
 
     async def delete(self, key: str) -> None:
         self._counts.pop(key, None)
+        self._leases.pop(key, None)
         try:
             await self.store.delete(key)
         finally:

@@ -406,7 +406,7 @@ class RedisStore:
                 raise ValueError(f"cannot increment {key!r}: {exc}") from exc
 
     async def read_and_count(
-        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float
+        self, keys: Sequence[str], counters: Sequence[str], *, ttl: float, limits: Sequence[int] | None = None
     ) -> tuple[list[str | None], list[int]]:
         ks = [self._key(key) for key in keys]
         cs = [self._key(counter) for counter in counters]

@@ -86,7 +86,7 @@ def test_serve_starts_and_answers_health(tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([*CLI, "serve"], cwd=ROOT, env={**os.environ, "PORT": str(port), "HOST": "127.0.0.1"},
+    proc = subprocess.Popen([*CLI, "serve"], cwd=ROOT, env={**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "STATE_DIR": str(tmp_path / "state")},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 20

@@ -234,9 +234,17 @@ def test_unsendable_buttons_raise(button: Button) -> None:
         teams.render_card(Card("B", buttons=(button,)))
 
 
-def test_oversized_card_raises() -> None:
+def test_oversized_card_is_cut_to_fit_with_a_visible_ellipsis() -> None:
+    import json
+
+    rendered = teams.render_card(Card("Big", tuple(Text("x" * 1000) for _ in range(40))))
+    assert len(json.dumps(rendered, ensure_ascii=False, separators=(",", ":")).encode()) <= teams.MAX_CARD_BYTES
+    assert all(b["text"].endswith("…") for b in rendered["body"][1:])
+
+
+def test_a_card_that_cannot_fit_even_cut_short_raises() -> None:
     with pytest.raises(ValueError, match="bytes"):
-        teams.render_card(Card("Big", tuple(Text("x" * 1000) for _ in range(40))))
+        teams.render_card(Card("Big", tuple(Text("x" * 100) for _ in range(400))))
 
 
 def test_attachment() -> None:

@@ -34,7 +34,7 @@ START_TIMEOUT = 20.0
 
 # Variables of the developer's own shell that would change what a bot process does.
 _SCRUB_PREFIXES = ("REDIS_", "SLACK_", "MICROSOFT_", "BOTFRAMEWORK_", "TEAMS_", "RATE_LIMIT_")
-_SCRUB = {"PORT", "HOST", "PUBLIC_URL", "BOT_CONFIG_DIR", "LOG_LEVEL", "LOG_FORMAT"}
+_SCRUB = {"PORT", "HOST", "PUBLIC_URL", "BOT_CONFIG_DIR", "LOG_LEVEL", "LOG_FORMAT", "STATE_DIR", "SHUTDOWN_DRAIN_SECONDS"}
 
 
 _LIVE: "weakref.WeakSet[Proc]" = weakref.WeakSet()
@@ -228,6 +228,8 @@ class BotProcess(Proc):
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_API_URL": self.fake.api_url(f"{self.label}{self.starts + 1}"),
             "BOT_CONFIG_DIR": str(self.config_dir),
+            # The embedded store's shutdown snapshot, per replica and per test.
+            "STATE_DIR": str(self.log_path.parent / f"state-{self.label}"),
             "LOG_LEVEL": "INFO",
             # The chaos test has one member acknowledge dozens of escalations a minute.
             "RATE_LIMIT_PER_USER": "0",

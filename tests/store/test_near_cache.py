@@ -260,3 +260,32 @@ async def test_a_direct_call_during_a_batch_does_not_count_twice(redis_url, raw)
         assert await raw.get(f"{NS}kv:rl:x") == "4"
     finally:
         await cache.close()
+
+
+async def test_limited_counts_take_numbers_from_reserved_blocks_and_go_exact_near_the_limit(open_cache, raw) -> None:
+    """Far from the limit, turns count from blocks reserved ahead (a Redis call per block,
+    not per turn); near it, each turn's number comes from Redis; no two turns on two
+    replicas ever get the same number, so no more than ``limit`` get one within it."""
+    a, b = await open_cache(flush_every=60), await open_cache(flush_every=60)
+    limit = 1000
+    before = await commands_processed(raw)
+    seen: list[int] = []
+    for _ in range(200):
+        _, [n] = await a.read_and_count([], ["rl:hot"], ttl=120, limits=[limit])
+        seen.append(n)
+        await asyncio.sleep(0.002)  # turns a moment apart, as over HTTP: a block reserved ahead arrives in time
+    after = await commands_processed(raw)
+    # Round trips: each is one script call (the commands a script runs are counted too).
+    ran = {name: n - before.get(name, 0) for name, n in after.items() if n != before.get(name, 0)}
+    redis_calls = ran.get("cmdstat_evalsha", 0) + ran.get("cmdstat_eval", 0)
+    assert redis_calls <= 200 // 8, f"{redis_calls} Redis calls for 200 turns far from the limit: {ran}"
+    assert len(set(seen)) == 200
+    # Two replicas, a limit of 30, turns interleaved: never more than 30 within it.
+    tickets = []
+    for _ in range(40):
+        for cache in (a, b):
+            _, [n] = await cache.read_and_count([], ["rl:tight"], ttl=120, limits=[30])
+            tickets.append(n)
+            await asyncio.sleep(0)
+    assert len(set(tickets)) == len(tickets)
+    assert 22 <= sum(1 for n in tickets if n <= 30) <= 30
