@@ -48,6 +48,13 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if not 0 <= value <= 366:
+        raise SettingsError(f"{name} must be a number of days from 0 to 366, got {value}")
+    return value
+
+
 def _sentinels(raw: str) -> tuple[tuple[str, int], ...]:
     out = []
     for part in raw.split(","):
@@ -87,6 +94,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     rate_limit_per_user: int = 30
     rate_limit_per_conversation: int = 120
+    question_sample_days: int = 30
     extras: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -125,6 +133,7 @@ class Settings:
             teams_dev_no_auth=env.get("TEAMS_DEV_NO_AUTH", "").strip() in ("1", "true", "yes"),
             rate_limit_per_user=_int(env, "RATE_LIMIT_PER_USER", 30),
             rate_limit_per_conversation=_int(env, "RATE_LIMIT_PER_CONVERSATION", 120),
+            question_sample_days=_days(env, "QUESTION_SAMPLE_DAYS", 30),
         )
 
     @property

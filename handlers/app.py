@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers import escalations, help, language, linking, portal, questions, service_desk, team
+from handlers.insights import views as insights
 from handlers.router import Router
 
 
@@ -15,6 +16,7 @@ def build_router() -> Router:
     language.register(router)
     escalations.register(router)
     linking.register(router)
+    insights.register(router)
     questions.register(router)
     router.otherwise(router.commands["ask"])  # text that is no command is a question
     return router

@@ -33,6 +33,7 @@ from handlers.escalation_records import (
 )
 from handlers.escalation_records import NOTIFY_GRACE, NOTIFY_INDEX, OPEN_INDEX
 from handlers.i18n import Translator
+from handlers.insights import hooks as insights
 from handlers.outbox import Outbox, OutboxItem
 from handlers.ports import StoreUnavailable, Target
 from handlers.router import Route, Router
@@ -207,7 +208,9 @@ async def submit(turn: Turn, ctx: Context) -> Response:
     )
     records = Escalations(ctx.store)
     try:
-        esc, _ = await records.create(draft, turn.dedupe_key, now.timestamp() + remind_after(ctx.catalog, values["urgency"]))
+        esc, created = await records.create(draft, turn.dedupe_key, now.timestamp() + remind_after(ctx.catalog, values["urgency"]))
+        if created:
+            await insights.escalation_created(ctx.services, esc)
         esc = await queue_notifications(ctx.services, esc)
     except StoreUnavailable:
         # Keep the form open: sending it again reuses the same idempotency key, so a
@@ -386,13 +389,14 @@ async def _act(turn: Turn, ctx: Context, action: str, note: str = "") -> Respons
         # the delivery loop's sweep queues them.
         await records.mark_unnotified(esc_id, ctx.now().timestamp() + NOTIFY_GRACE)
     try:
-        _, esc = await records.change(esc_id, _transition(action, ctx.member.name, _iso(ctx.now()), note))
+        before, esc = await records.change(esc_id, _transition(action, ctx.member.name, _iso(ctx.now()), note))
     except KeyError:
         return Reply(text=ctx.t("esc.status.not_found", id=esc_id or "?"), private=True)
     except Refused as refused:
         return Reply(text=ctx.t(refused.key, **refused.values), private=True)
     except Conflict:
         return Reply(text=ctx.t("error.internal"), private=True)
+    insights.escalation_changed(ctx.services, before, esc)
     store = ctx.store
     if esc.state == RESOLVED or action in ("acknowledged", "assigned"):
         await store.index_remove(REMIND_INDEX, esc.id)
@@ -457,6 +461,7 @@ async def home(turn: Turn, ctx: Context) -> Response:
         cards = [Card(title=t("esc.home.title", n=len(items)), blocks=(Text(t("esc.home.intro")),) if items else
                       (Text(t("esc.home.empty")),))]
         cards += [team_card_for(ctx.catalog, team_translator(ctx.services), esc) for esc in items]
+        cards += await usage_cards(ctx)
         return Home(tuple(cards))
     from handlers.help import help_card
 
@@ -464,6 +469,13 @@ async def home(turn: Turn, ctx: Context) -> Response:
     if ctx.account is not None:
         cards.insert(0, team_card(ctx))
     return Home(tuple(cards))
+
+
+async def usage_cards(ctx: Context) -> tuple[Card, ...]:
+    """The members' usage summary and "not sure" questions, below their escalations."""
+    from handlers.insights.views import home_cards
+
+    return await home_cards(ctx)
 
 
 def register(router: Router) -> None:
