@@ -86,6 +86,21 @@ async def _serve(settings: Settings) -> None:
     log.info("stopped")
 
 
+async def _export_lessons(settings: Settings, catalog) -> str:  # noqa: ANN001 - a Catalog
+    """The lessons in the configured store (Redis in production), as routing.yaml keywords."""
+    from bot.app import open_store
+    from handlers.insights.counts import topic_ids
+    from handlers.insights.lessons import Lessons, export_yaml
+
+    store = await open_store(settings)
+    try:
+        return export_yaml(await Lessons(store).all(), set(topic_ids(catalog)))
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            await close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="onboarding-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command")
@@ -95,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     console.add_argument("--user", default="you@example.com", help="who you are (an onboarding-team e-mail acts as a member)")
     console.add_argument("--lang", choices=("en", "fr"), default=None)
     sub.add_parser("check-config", help="validate config/ and report every problem")
+    routing = sub.add_parser("routing", help="what the onboarding team taught the bot at run time")
+    routing.add_argument("action", choices=("export",), help="print the taught phrasings as routing.yaml keywords")
     manifest = sub.add_parser("manifest", help="print the Slack manifest or write the Teams app package")
     manifest.add_argument("platform", choices=("slack", "teams"))
     manifest.add_argument("--out", type=Path, default=Path("teams-app.zip"), help="where to write the Teams package")
@@ -129,6 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"unknown account {args.account!r}; known: {', '.join(a.id for a in catalog.accounts)}", file=sys.stderr)
             return 2
         asyncio.run(run_console(catalog, utc_now, args.account, args.user, args.lang))
+        return 0
+    if command == "routing":
+        sys.stdout.write(asyncio.run(_export_lessons(settings, _catalog(settings))))
         return 0
     if command == "manifest":
         catalog = _catalog(settings)

@@ -16,6 +16,7 @@ from cards.model import Button, SelectInput, TextInput
 from handlers.app import build_router
 from handlers.catalog import Catalog
 from handlers.context import Services
+from handlers.i18n import Translator
 from handlers.ports import Clock
 from handlers.router import Dispatcher
 from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Platform, Reply, Turn, TurnKind, Where
@@ -42,7 +43,7 @@ class Console:
     async def handle_line(self, line: str) -> None:
         line = line.strip()
         if line.lower().startswith("why ") and self.form is None:
-            self.say(self.explain(line[4:]))
+            self.say(self.explain(line[4:]) + await self.taught(line[4:]))
             return
         if self.form is not None:
             await self._fill_form(line)
@@ -64,6 +65,17 @@ class Console:
         if self._index is None:
             self._index = build_index(self.catalog.routing)
         return match(self._index, question).explain()
+
+    async def taught(self, question: str) -> str:
+        """One more line when a lesson answers ``question`` before the matcher."""
+        from handlers.insights.lessons import taught_note
+        from handlers.insights.views import taught_line
+
+        lesson = await taught_note(self.dispatcher.services.store, question)
+        if lesson is None:
+            return ""
+        t = Translator(self.catalog.onboarding.language, self.catalog.texts)
+        return f"\n-> {lesson.topic}: {taught_line(t, lesson)}"
 
     async def show(self, response: object) -> None:
         if isinstance(response, Reply):

@@ -69,3 +69,32 @@ class Lessons:
     async def forget(self, phrase: str) -> None:
         await self.store.delete(_key(phrase))
         await self.store.index_remove(INDEX, phrase)
+
+
+async def taught_note(store: Store, question: str) -> Lesson | None:
+    """The lesson that answers ``question``, if any (for ``why <question>``)."""
+    return await Lessons(store).find(phrase_of(question))
+
+
+def export_yaml(lessons: list[Lesson], known_topics: set[str]) -> str:
+    """The taught phrasings as routing.yaml keywords, grouped under their topic id, in
+    each lesson's language: ready to merge into ``config/routing.yaml`` by hand."""
+    by_topic: dict[str, dict[str, list[str]]] = {}
+    for lesson in lessons:
+        if lesson.topic not in known_topics:
+            continue
+        words = by_topic.setdefault(lesson.topic, {"en": [], "fr": []})
+        lang = lesson.lang if lesson.lang in words else "en"
+        if lesson.phrase not in words[lang]:
+            words[lang].append(lesson.phrase)
+    lines = ["# Phrasings taught at run time (onboarding-bot routing export).",
+             "# Merge each topic's keywords into the route with the same id in config/routing.yaml.",
+             "routes:"]
+    if not by_topic:
+        return "\n".join(lines[:2] + ["routes: []"]) + "\n"
+    for topic, words in by_topic.items():
+        lines += [f"  - id: {topic}", "    keywords:"]
+        for lang in ("en", "fr"):
+            listed = ", ".join(json.dumps(p, ensure_ascii=False) for p in words[lang])
+            lines.append(f"      {lang}: [{listed}]")
+    return "\n".join(lines) + "\n"
