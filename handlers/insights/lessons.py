@@ -85,8 +85,9 @@ def export_yaml(lessons: list[Lesson], known_topics: set[str]) -> str:
             continue
         words = by_topic.setdefault(lesson.topic, {"en": [], "fr": []})
         lang = lesson.lang if lesson.lang in words else "en"
-        if lesson.phrase not in words[lang]:
-            words[lang].append(lesson.phrase)
+        phrase = " ".join(w for w in lesson.phrase.split() if w.strip("#"))  # a masked code is no keyword
+        if phrase and phrase not in words[lang]:
+            words[lang].append(phrase)
     lines = ["# Phrasings taught at run time (onboarding-bot routing export).",
              "# Merge each topic's keywords into the route with the same id in config/routing.yaml.",
              "routes:"]
