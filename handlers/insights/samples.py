@@ -17,6 +17,7 @@ import json
 import uuid
 from dataclasses import asdict, dataclass
 
+from handlers.i18n import fold
 from handlers.matching import _FOUR_DIGITS
 from handlers.ports import Store
 
@@ -75,9 +76,22 @@ class Samples:
         """The newest samples first, after dropping what is past the retention."""
         await self.expire(now)
         entries = await self.store.index_range(INDEX, limit=1000)
-        ids = [member for member, _ in entries][::-1][:limit]
+        ids = [member for member, _ in entries][::-1]
         raws = await self.store.get_many([_key(i) for i in ids]) if ids else []
-        return [Sample(**json.loads(raw)) for raw in raws if raw]
+        out: list[Sample] = []
+        seen: set[str] = set()
+        for raw in raws:
+            if not raw:
+                continue
+            sample = Sample(**json.loads(raw))
+            phrase = fold(sample.text)  # the same question asked again is shown once, the newest
+            if phrase in seen:
+                continue
+            seen.add(phrase)
+            out.append(sample)
+            if len(out) == limit:
+                break
+        return out
 
     async def get(self, sample_id: str, now: dt.datetime) -> Sample | None:
         raw = await self.store.get(_key(sample_id)) if sample_id else None

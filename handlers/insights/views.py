@@ -99,11 +99,13 @@ def figure_blocks(t: Translator, catalog: Catalog, figures: Figures) -> list[Blo
         ack, res = esc.to_ack[urgency], esc.to_resolve[urgency]
         if not ack.seconds and not res.seconds:
             continue
-        esc_lines.append(t(
-            "insights.esc.timing", urgency=t(f"esc.urgency.{urgency}"), remind=duration(t, limit),
-            ack=duration(t, ack.median()), ack_within=ack.within(limit), ack_n=len(ack.seconds),
-            resolve=duration(t, res.median()), resolve_within=res.within(limit), resolve_n=len(res.seconds),
-        ))
+        label, remind = t(f"esc.urgency.{urgency}"), duration(t, limit)
+        first = (t("insights.esc.ack", urgency=label, remind=remind, ack=duration(t, ack.median()),
+                   within=ack.within(limit), n=len(ack.seconds)) if ack.seconds
+                 else t("insights.esc.unacknowledged", urgency=label, remind=remind))
+        second = (t("insights.esc.resolve", resolve=duration(t, res.median()), within=res.within(limit), n=len(res.seconds))
+                  if res.seconds else t("insights.esc.unresolved"))
+        esc_lines.append(t("insights.esc.timing", first=first, second=second))
     blocks.append(Text(t("insights.esc.title") + "\n" + "\n".join(esc_lines)))
     top = total.top_topics()
     if top:

@@ -40,7 +40,7 @@ def button(blocks: list[dict], action: str) -> dict:
 async def scripted_week(client, fake, clock) -> None:
     """Thursday: Acme asks two questions (one routed, one the bot is not sure about, with a
     PIN in it) and escalates within the hour; a member acknowledges ten minutes later.
-    Globex asks one routed question. Monday: Acme asks an urgent question."""
+    Globex asks one routed question. Two hours later the member resolves it. Monday: Acme asks an urgent question."""
     await ask(client, "who handles our invoices?")
     await ask(client, ODD)
     await ask(client, "quand arrive notre livraison ?", channel="C0DEMO00002")
@@ -54,6 +54,14 @@ async def scripted_week(client, fake, clock) -> None:
     await post_signed(client, interaction_body(press(ack["action_id"], ack["value"], user=MEMBER, channel=TEAM_CHANNEL,
                                                      response_url=fake.response_url("ack"))))
     await fake.wait_for("chat.update")
+    clock.advance(hours=2)
+    resolve = button(team_card["blocks"], "esc.resolve")
+    await post_signed(client, interaction_body(press(resolve["action_id"], resolve["value"], user=MEMBER, channel=TEAM_CHANNEL,
+                                                     response_url=fake.response_url("resolve"))))
+    opened = await fake.wait_for("views.open", 2)
+    await post_signed(client, interaction_body(submission(opened[1].args["view"], {"note": "Badges issued."}, user=MEMBER,
+                                                          view_id="V2", hash_="h2")))
+    await fake.wait_for("chat.update", 2)
     clock.advance(days=4)
     await ask(client, "urgent: who do I call about an outage of our cross connect?")
 
@@ -67,25 +75,26 @@ async def test_a_scripted_week_shows_in_stats_for_7_and_30_days(slack_client, fa
     text = plain(body)
     assert "Usage, last 7 days" in text
     assert "Questions asked\\n4" in text
-    assert "Acme Logistics B.V.: 3 questions" in text and "Globex Media SAS: 1 questions" in text
-    assert "67% escalated within an hour" in text  # Acme: 2 of its 3 questions were followed by an escalation
-    assert "1 escalations: 0 open, 1 acknowledged, 0 resolved" in text
-    assert "acknowledged in 10 min (median), 1 of 1 within the reminder interval" in text
+    assert "Acme Logistics B.V.: asked 3" in text and "Globex Media SAS: asked 1" in text
+    assert "escalated within an hour 67%" in text  # Acme: 2 of its 3 questions were followed by an escalation
+    assert "1 escalations: 0 open, 0 acknowledged, 1 resolved" in text
+    assert "acknowledged in 10 min (median), 1 of 1 within the reminder interval; resolved in 2 h 10 (median), 0 of 1 within that interval." in text
     assert "Invoices and payments 1" in text and "Shipping and receiving 1" in text
     assert "Not sure\\n1 (25%)" in text
 
     # A week later, the Thursday is out of the last 7 days but still in the last 30.
     clock.advance(days=4)
     text = plain(await member_says(slack_client, "stats"))
-    assert "Acme Logistics B.V.: 1 questions" in text and "Globex" not in text
+    assert "Acme Logistics B.V.: asked 1" in text and "Globex" not in text
     text = plain(await member_says(slack_client, "stats 30"))
-    assert "Acme Logistics B.V.: 3 questions" in text and "Globex Media SAS: 1 questions" in text
+    assert "Acme Logistics B.V.: asked 3" in text and "Globex Media SAS: asked 1" in text
 
     # Nothing of what customers typed reaches the logs or the metrics; the PIN nowhere at all.
     metrics = await (await slack_client.get("/metrics")).text()
     assert 'bot_questions_total{outcome="not_sure"} 1.0' in metrics
     assert 'bot_question_topics_total{topic="invoices"} 1.0' in metrics
     assert 'bot_escalation_acknowledge_seconds_count{urgency="urgent"} 1.0' in metrics
+    assert 'bot_escalation_resolve_seconds_sum{urgency="urgent"} 7800.0' in metrics
     assert "zorglub" not in metrics and PIN not in metrics
     assert "zorglub" not in caplog.text and PIN not in caplog.text
     assert PIN not in json.dumps([c.args for c in fake_slack.calls], ensure_ascii=False)

@@ -20,7 +20,7 @@ async def test_a_member_reads_stats_in_a_personal_chat_and_a_customer_is_refused
     member = personal_message(fake, "stats", user="29:iris", aad=MEMBER_AAD, conversation="a:1personal-iris")
     call = await reply_to(teams_client, member)
     card = rendered(call.card)
-    assert "Usage, last 7 days" in card and "Acme Logistics B.V." in card and "2 questions" in card
+    assert "Usage, last 7 days" in card and "Acme Logistics B.V." in card and "asked 2" in card
     assert "Invoices and payments 1" in card
 
     samples = personal_message(fake, "stats 30", user="29:iris", aad=MEMBER_AAD, conversation="a:1personal-iris")

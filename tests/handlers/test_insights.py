@@ -46,6 +46,10 @@ async def test_samples_expire_after_the_retention_even_if_the_store_keeps_them(c
     bot = dispatcher(catalog, clock, store)
     await bot.dispatch(question(ODD))
     assert [s.text for s in await Samples(store, 30).recent(clock())] == ["my zorglub wobbles again, code ####"]
+    clock.advance(minutes=5)
+    await bot.dispatch(question(ODD.upper().replace("4821", "1111")))  # asked again: shown once, the newest
+    [again] = await Samples(store, 30).recent(clock())
+    assert again.text == "MY ZORGLUB WOBBLES AGAIN, CODE ####"
     clock.advance(days=30, minutes=1)
     assert await Samples(store, 30).recent(clock()) == []
     assert await store.index_range(INDEX) == []  # dropped from the store, not only hidden
