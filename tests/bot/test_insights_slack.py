@@ -77,7 +77,7 @@ async def test_a_scripted_week_shows_in_stats_for_7_and_30_days(slack_client, fa
     assert "Questions asked\\n4" in text
     assert "Acme Logistics B.V.: asked 3" in text and "Globex Media SAS: asked 1" in text
     assert "escalated within an hour 67%" in text  # Acme: 2 of its 3 questions were followed by an escalation
-    assert "1 escalations: 0 open, 0 acknowledged, 1 resolved" in text
+    assert "Raised: 1 (open 0, acknowledged 0, resolved 1)" in text
     assert "acknowledged in 10 min (median), 1 of 1 within the reminder interval; resolved in 2 h 10 (median), 0 of 1 within that interval." in text
     assert "Invoices and payments 1" in text and "Shipping and receiving 1" in text
     assert "Not sure\\n1 (25%)" in text
