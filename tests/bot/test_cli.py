@@ -112,3 +112,16 @@ def test_console_escalation_form_takes_numbers_defaults_and_asks_again_on_errors
     assert "Subject: Please write at least 3 characters." in out  # errors named by label
     assert "ESC-000001" in out and "Site access" in out and "Normal" in out
     assert "Badge does not open" in out
+
+
+def test_console_teaches_a_question_and_why_names_the_lesson():
+    typed = ("my zorglub wobbles again, code 4821\nstats\n2\n1\n3\n"
+             "why my zorglub wobbles again, code 1234\nlessons\nforget lesson 1\nwhy my zorglub wobbles again\n")
+    result = run("console", "--user", "iris.onboarding@example.com", stdin=typed)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Usage, last 7 days" in out and "“my zorglub wobbles again, code ####”" in out
+    assert "goes to Network products and managed services" in out
+    assert out.count("taught by Iris Onboarding on ") == 2  # in ``why``, then in ``lessons``
+    assert "-> network_services: taught by" in out
+    assert "Forgotten" in out and "4821" not in out and "1234" not in out

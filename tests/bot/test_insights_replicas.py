@@ -92,3 +92,24 @@ async def test_the_weekly_digest_is_posted_once_across_two_replicas(replicas, fa
         await deliverer.run_once()
     posts = fake_slack.of("chat.postMessage")
     assert len(posts) == 2 and "7 December 2026" in json.dumps(posts[1].args["blocks"])
+
+
+async def test_routing_export_reads_the_lessons_from_redis(redis_url):  # noqa: F811
+    import asyncio
+
+    import yaml
+
+    from bot.stores.redis import RedisStore
+    from handlers.insights.lessons import Lessons, phrase_of
+    from tests.bot.test_cli import run
+
+    store = RedisStore.from_url(redis_url)
+    try:
+        await Lessons(store).teach(phrase_of(ODD), "network_services", "Iris Onboarding", "en", MONDAY_9_05_AMSTERDAM)
+    finally:
+        await store.close()
+    result = await asyncio.to_thread(run, "routing", "export", env={"REDIS_URL": redis_url})
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout) == {
+        "routes": [{"id": "network_services", "keywords": {"en": ["my zorglub wobbles again code"], "fr": []}}]}
+    assert PIN not in result.stdout and PIN not in result.stderr
