@@ -71,7 +71,7 @@ async def digest_card(services: Services, week: str) -> Card:
     if samples:
         more, row = sample_blocks(t, catalog, samples)
         blocks += [Divider(), Text(t("insights.digest.samples")), *more]
-    blocks.append(Note(t("insights.digest.note", stats=f"`stats`")))
+    blocks.append(Note(t("insights.digest.note", stats="`stats`")))
     title = t("insights.digest.title", date=t.date(dt.date.fromisoformat(week)))
     return Card(title=title, blocks=tuple(blocks), buttons=tuple(row),
                 fallback=t("insights.stats.fallback", days=7, asked=figures.total.asked, not_sure=figures.total.not_sure))

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from handlers.catalog import Catalog
-from handlers.escalation_records import OPEN, URGENCIES, Escalation, Escalations
+from handlers.escalation_records import URGENCIES, Escalation, Escalations
 from handlers.insights import counts
 from handlers.insights.counts import Tally
 from handlers.ports import Store
@@ -89,5 +89,3 @@ async def gather(store: Store, catalog: Catalog, now: dt.datetime, days: int) ->
     remind = {u: 60.0 * catalog.onboarding.remind_after_minutes.get(u, 240) for u in URGENCIES}  # type: ignore[call-overload]
     return Figures(days, total, tallies, overall, per_account, remind)
 
-
-__all__ = ["Figures", "EscalationFigures", "Timings", "gather", "OPEN"]

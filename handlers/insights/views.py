@@ -8,17 +8,17 @@ a member is asked to look elsewhere, since the figures and samples cover every a
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from cards.model import Block, Button, Card, Choice, Divider, Fields, Form, Note, SelectInput, Style, Text
+from handlers.turn import FormErrors
 from handlers.catalog import Catalog
 from handlers.context import Context
 from handlers.escalation_records import URGENCIES
 from handlers.i18n import Translator
 from handlers.insights import counts
 from handlers.insights.figures import EscalationFigures, Figures, gather
-from handlers.insights.lessons import Lessons
+from handlers.insights.lessons import Lesson, Lessons, phrase_of
 from handlers.insights.options import options_for
 from handlers.insights.samples import Sample, Samples
 from handlers.router import Route, Router
@@ -214,18 +214,14 @@ async def teach_submit(turn: Turn, ctx: Context) -> Response:
     if sample is None:
         return Reply(text=ctx.t("insights.teach.gone"), private=True)
     if topic is None:
-        from handlers.turn import FormErrors
-
         return FormErrors({"topic": ctx.t("insights.teach.pick")})
-    from handlers.insights.lessons import phrase_of
-
     await Lessons(ctx.store).teach(phrase_of(sample.text), topic.id, ctx.member.name, sample.lang, ctx.now())
     await store.drop(sample.id)
     return Reply(text=ctx.t("insights.teach.done", question=quoted(ctx.t, sample.text),
                             topic=topic.label[ctx.lang]), private=True)
 
 
-def lessons_card(t: Translator, catalog: Catalog, lessons: list) -> Card:
+def lessons_card(t: Translator, catalog: Catalog, lessons: list[Lesson]) -> Card:
     title = t("insights.lessons.title", n=len(lessons))
     if not lessons:
         return Card(title=title, blocks=(Text(t("insights.lessons.none")),), fallback=title)
@@ -238,7 +234,7 @@ def lessons_card(t: Translator, catalog: Catalog, lessons: list) -> Card:
     return Card(title=title, blocks=tuple(blocks), fallback=title)
 
 
-def taught_line(t: Translator, lesson) -> str:  # noqa: ANN001 - a Lesson
+def taught_line(t: Translator, lesson: Lesson) -> str:
     return t("insights.taught", name=lesson.by, date=t.date(lesson.day))
 
 

@@ -33,3 +33,29 @@ async def test_a_member_reads_stats_in_a_personal_chat_and_a_customer_is_refused
         teams_client, channel_message(fake, "<at>AM11 Onboarding</at> stats", user="29:iris", aad=MEMBER_AAD))
     assert "direct message" in rendered(in_customer_channel.body) and "zorglub" not in rendered(in_customer_channel.body)
     assert PIN not in rendered([c.body for c in fake.calls])
+
+
+async def test_a_member_teaches_a_question_from_teams_and_customers_get_the_topic(teams_client):  # noqa: F811
+    from handlers.insights.samples import Samples
+    from tests.conftest import NOW
+    from tests.fakes.botframework import card_action
+    from tests.fixtures_teams import post_activity
+
+    fake = teams_client.fake
+    question = f"<at>AM11 Onboarding</at> my zorglub wobbles, code {PIN}"
+    assert "Network products" not in rendered((await reply_to(teams_client, channel_message(fake, question))).card)
+    [sample] = await Samples(teams_client.store, 30).recent(NOW)
+    member = {"conversation": "a:1personal-iris", "kind": "personal", "user": "29:iris", "aad": MEMBER_AAD}
+
+    opened = await (await post_activity(teams_client, card_action(fake, "ins.teach", {"sample": sample.id}, **member))).json()
+    form = rendered(opened["value"])
+    assert "my zorglub wobbles, code ####" in form and PIN not in form and '"verb": "ins.teach.submit"' in form
+
+    refused = await post_activity(teams_client, card_action(fake, "ins.teach.submit", {"sample": sample.id, "topic": "network_services"}))
+    assert "Only members" in rendered(await refused.json())
+    done = await (await post_activity(teams_client, card_action(
+        fake, "ins.teach.submit", {"sample": sample.id, "topic": "network_services"}, **member))).json()
+    assert "from now on" in rendered(done)
+
+    answered = await reply_to(teams_client, channel_message(fake, question.replace(PIN, "9012")))
+    assert "Network products" in rendered(answered.card)
