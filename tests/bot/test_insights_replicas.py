@@ -28,19 +28,45 @@ def with_digest(catalog: Catalog) -> Catalog:
     return catalog.model_copy(update={"onboarding": catalog.onboarding.model_copy(update={"digest": digest})})
 
 
-@pytest.fixture
-async def replicas(fake_slack, catalog, redis_url) -> AsyncIterator[tuple[TestClient, TestClient, MovableClock]]:  # noqa: F811
-    clock = MovableClock(MONDAY_9_05_AMSTERDAM - dt.timedelta(hours=1))
+async def _pair(fake_slack, catalog: Catalog, redis_url: str, clock: MovableClock, *, run_delivery: bool) -> list[TestClient]:
     clients = []
     for _ in range(2):
-        app = create_app(slack_settings(fake_slack, redis_url=redis_url), catalog=with_digest(catalog), clock=clock,
-                         strict_texts=True, run_delivery=False)
+        app = create_app(slack_settings(fake_slack, redis_url=redis_url), catalog=catalog, clock=clock,
+                         strict_texts=True, run_delivery=run_delivery, delivery_interval=0.05)
         client = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)
+    return clients
+
+
+@pytest.fixture
+async def replicas(fake_slack, catalog, redis_url) -> AsyncIterator[tuple[TestClient, TestClient, MovableClock]]:  # noqa: F811
+    """Two replicas on one Redis whose delivery loops the test runs by hand."""
+    clock = MovableClock(MONDAY_9_05_AMSTERDAM - dt.timedelta(hours=1))
+    clients = await _pair(fake_slack, with_digest(catalog), redis_url, clock, run_delivery=False)
     yield clients[0], clients[1], clock
     for client in clients:
         await client.close()
+
+
+async def test_a_scripted_week_on_one_replica_shows_in_stats_on_the_other(fake_slack, catalog, redis_url):  # noqa: F811
+    from tests.bot.test_insights_slack import plain, scripted_week
+
+    clock = MovableClock()
+    one, two = await _pair(fake_slack, catalog, redis_url, clock, run_delivery=True)
+    try:
+        await scripted_week(one, fake_slack, clock)
+        text = plain(await member_says(two, "stats"))
+        assert "Questions asked\\n4" in text and "Not sure\\n1 (25%)" in text
+        assert "Acme Logistics B.V.: asked 3" in text and "escalated within an hour 67%" in text
+        assert "Raised: 1 (open 0, acknowledged 0, resolved 1)" in text
+        assert "acknowledged in 10 min (median), 1 of 1 within the reminder interval" in text
+        clock.advance(days=31)  # past every retention: no sample left, counts out of the 30 days
+        text = plain(await member_says(two, "stats 30"))
+        assert "Questions asked\\n0" in text and "Not sure questions (0)" in text
+    finally:
+        for client in (one, two):
+            await client.close()
 
 
 async def test_a_lesson_taught_on_one_replica_answers_on_the_other(replicas, fake_slack):
