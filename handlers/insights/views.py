@@ -22,7 +22,7 @@ from handlers.insights.lessons import Lesson, Lessons, phrase_of
 from handlers.insights.options import options_for
 from handlers.insights.samples import Sample, Samples
 from handlers.router import Route, Router
-from handlers.turn import OpenForm, Reply, Response, Turn, TurnKind, Platform
+from handlers.turn import ConversationKind, OpenForm, Platform, Reply, Response, Turn, TurnKind
 
 STATS = "ins.stats"
 SAMPLES = "ins.samples"
@@ -159,9 +159,16 @@ def topic_choices(catalog: Catalog, lang: str) -> tuple[Choice, ...]:
 
 
 # -- intents --------------------------------------------------------------------------
-def _private_place(ctx: Context) -> bool:
-    """Where figures about every account may be shown: not in a customer's conversation."""
-    return ctx.account is None or ctx.platform is Platform.CONSOLE
+def _private_place(turn: Turn, ctx: Context) -> bool:
+    """Where figures and questions of every account may be shown: the console, a direct
+    message (or the App Home) that belongs to no account, and the team's own channel.
+    Never a customer's conversation, nor a channel no one vouched for."""
+    if ctx.platform is Platform.CONSOLE:
+        return True
+    if turn.where.kind is ConversationKind.DIRECT:
+        return ctx.account is None
+    team = ctx.catalog.onboarding
+    return turn.where.conversation in (team.slack_channel, team.teams.conversation_id if team.teams else None)
 
 
 def _elsewhere(ctx: Context) -> Reply:
@@ -169,7 +176,7 @@ def _elsewhere(ctx: Context) -> Reply:
 
 
 async def stats(turn: Turn, ctx: Context) -> Response:
-    if not _private_place(ctx):
+    if not _private_place(turn, ctx):
         return _elsewhere(ctx)
     wanted = turn.data.get("days") or (_NUMBER.search(turn.text).group(1) if _NUMBER.search(turn.text) else "7")
     days = 30 if wanted == "30" else 7
@@ -181,7 +188,7 @@ async def stats(turn: Turn, ctx: Context) -> Response:
 
 
 async def samples(turn: Turn, ctx: Context) -> Response:
-    if not _private_place(ctx):
+    if not _private_place(turn, ctx):
         return _elsewhere(ctx)
     days = options_for(ctx.services).sample_days
     found = await Samples(ctx.store, days).recent(ctx.now(), limit=10)
@@ -189,7 +196,7 @@ async def samples(turn: Turn, ctx: Context) -> Response:
 
 
 async def teach(turn: Turn, ctx: Context) -> Response:
-    if not _private_place(ctx):
+    if not _private_place(turn, ctx):
         return _elsewhere(ctx)
     sample = await Samples(ctx.store, options_for(ctx.services).sample_days).get(turn.data.get("sample", ""), ctx.now())
     if sample is None:
@@ -239,14 +246,14 @@ def taught_line(t: Translator, lesson: Lesson) -> str:
 
 
 async def lessons(turn: Turn, ctx: Context) -> Response:
-    if not _private_place(ctx):
+    if not _private_place(turn, ctx):
         return _elsewhere(ctx)
     found = await Lessons(ctx.store).all()
     return Reply(card=lessons_card(ctx.t, ctx.catalog, found))
 
 
 async def forget(turn: Turn, ctx: Context) -> Response:
-    if not _private_place(ctx):
+    if not _private_place(turn, ctx):
         return _elsewhere(ctx)
     number = _NUMBER.search(turn.text)
     repo = Lessons(ctx.store)
