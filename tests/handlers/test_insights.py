@@ -108,3 +108,40 @@ async def test_export_lists_taught_phrasings_under_their_topic(catalog):
     exported = yaml.safe_load(export_yaml(await lessons.all(), {"network_services"}))
     assert exported == {"routes": [{"id": "network_services", "keywords": {
         "en": ["my zorglub wobbles again code"], "fr": ["mon zorglub clignote"]}}]}
+
+
+class _DownStore(MemoryStore):
+    """A store that cannot be reached at all."""
+
+    def __getattribute__(self, name: str):  # noqa: ANN204
+        from handlers.ports import StoreUnavailable
+
+        if name in ("get", "get_many", "set", "add", "replace", "delete", "incr", "read_and_count",
+                    "index_put", "index_remove", "index_range"):
+            async def down(*args: object, **kwargs: object) -> None:
+                raise StoreUnavailable("down")
+            return down
+        return super().__getattribute__(name)
+
+
+async def test_a_question_is_answered_when_the_store_is_down(catalog, clock):
+    outcome = await dispatcher(catalog, clock, _DownStore()).dispatch(question("who handles our invoices?"))
+    assert outcome.response.card is not None and "Lotte Bakker" in str(outcome.response.card)
+
+
+async def test_bad_input_to_the_team_commands_gets_a_clear_answer(catalog, clock):
+    store = MemoryStore()
+    bot = dispatcher(catalog, clock, store)
+    team = Where(Platform.SLACK, "T0DEMO", "C0ONBOARD01", ConversationKind.CHANNEL)
+    member = dict(where=team, user_id="U0ONBOARD1")
+    for text in ("forget lesson", "forget lesson 7", "forget lesson abc"):
+        reply = (await bot.dispatch(Turn(TurnKind.COMMAND, text=text, **member))).response
+        assert "Say which lesson to remove" in reply.text and "There are 0 lessons" in reply.text
+    stale = (await bot.dispatch(Turn(TurnKind.ACTION, action="ins.teach", data={"sample": "gone"}, **member))).response
+    assert "no longer kept" in stale.text
+    await bot.dispatch(question(ODD))
+    [sample] = await Samples(store, 30).recent(clock())
+    wrong = (await bot.dispatch(Turn(TurnKind.SUBMIT, action="ins.teach.submit",
+                                     data={"sample": sample.id, "topic": "no_such_topic"}, **member))).response
+    assert wrong.errors == {"topic": "Pick one of the topics."}
+    assert await Lessons(store).all() == [] and await Samples(store, 30).recent(clock()) != []
