@@ -19,6 +19,7 @@ from bot.background import Background
 from bot.config import load_catalog
 from bot.delivery import Deliverer
 from bot.metrics import CONTENT_TYPE, Metrics
+from bot.usage_metrics import UsageMetrics
 from bot.settings import Settings
 from bot.stores import snapshot
 from bot.stores.memory import MemoryStore
@@ -26,6 +27,7 @@ from handlers.accounts import TURN_KEY_PREFIXES
 from handlers.app import build_router
 from handlers.catalog import Catalog
 from handlers.context import Services
+from handlers.insights.options import EXTRAS_KEY as INSIGHTS, InsightsOptions
 from handlers.limits import Limits
 from handlers.ports import Clock, Store, StoreUnavailable
 from handlers.router import Dispatcher
@@ -110,6 +112,7 @@ def create_app(
     app[BACKGROUND] = Background(on_failure=lambda: counters.bug("any", "background"))
     app[EXTRAS] = {}
     router = build_router()
+    usage_meter = UsageMetrics(app[METRICS].registry)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         own_session = session is None
@@ -130,6 +133,7 @@ def create_app(
             limits=Limits(settings.rate_limit_per_user, settings.rate_limit_per_conversation, settings.rate_limit_escalations),
             report_error=counters.bug,
             platforms=frozenset(p for p, on in (("slack", settings.slack_enabled), ("teams", settings.teams_enabled)) if on),
+            extras={INSIGHTS: InsightsOptions(settings.question_sample_days, usage_meter)},
         )
         app[STORE] = the_store
         app[SESSION] = http

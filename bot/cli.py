@@ -139,6 +139,21 @@ async def _console(settings: Settings, catalog, clock, account: str, user: str, 
             await close()
 
 
+async def _export_lessons(settings: Settings, catalog) -> str:  # noqa: ANN001 - a Catalog
+    """The lessons in the configured store (Redis in production), as routing.yaml keywords."""
+    from bot.app import open_store
+    from handlers.insights.counts import topic_ids
+    from handlers.insights.lessons import Lessons, export_yaml
+
+    store = await open_store(settings)
+    try:
+        return export_yaml(await Lessons(store).all(), set(topic_ids(catalog)))
+    finally:
+        close = getattr(store, "close", None)
+        if close is not None:
+            await close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="onboarding-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command")
@@ -154,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                               "acknowledge, assign and resolve escalations")
     console.add_argument("--lang", choices=("en", "fr"), default=None, help="reply language (default: the account's)")
     sub.add_parser("check-config", help="validate config/ and report every problem")
+    routing = sub.add_parser("routing", help="what the onboarding team taught the bot at run time")
+    routing.add_argument("action", choices=("export",), help="print the taught phrasings as routing.yaml keywords")
     manifest = sub.add_parser("manifest", help="print the Slack manifest or write the Teams app package")
     manifest.add_argument("platform", choices=("slack", "teams"))
     manifest.add_argument("--out", type=Path, default=Path("teams-app.zip"), help="where to write the Teams package")
@@ -191,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print(file=sys.stderr)  # Ctrl-C: leave the prompt line, no traceback
             return 130
+        return 0
+    if command == "routing":
+        sys.stdout.write(asyncio.run(_export_lessons(settings, _catalog(settings))))
         return 0
     if command == "manifest":
         catalog = _catalog(settings)

@@ -89,10 +89,13 @@ class Console:
             return
         folded = line.casefold()
         if folded in ("why", "pourquoi"):
-            self.say(self.explain(self.last_question) if self.last_question else self.t("console.why_usage"))
+            if self.last_question:
+                self.say(self.explain(self.last_question) + await self.taught(self.last_question))
+            else:
+                self.say(self.t("console.why_usage"))
             return
         if folded.startswith("why "):
-            self.say(self.explain(line[4:]))
+            self.say(self.explain(line[4:]) + await self.taught(line[4:]))
             return
         if line.isdigit():
             await self._press(int(line))
@@ -168,6 +171,17 @@ class Console:
         for card in cards:
             self.say(render_text(card, first=len(self.buttons) + 1))
             self.buttons.extend(card.buttons)
+
+    async def taught(self, question: str) -> str:
+        """One more line when a lesson answers ``question`` before the matcher."""
+        from handlers.insights.lessons import taught_note
+        from handlers.insights.views import taught_line
+
+        lesson = await taught_note(self.dispatcher.services.store, question)
+        if lesson is None:
+            return ""
+        t = Translator(self.catalog.onboarding.language, self.catalog.texts)
+        return f"\n-> {lesson.topic}: {taught_line(t, lesson)}"
 
     async def show(self, response: Response | object) -> None:
         if isinstance(response, Reply):

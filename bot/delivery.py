@@ -31,6 +31,7 @@ from handlers.escalations import (
     team_translator,
 )
 from handlers.i18n import Translator
+from handlers.insights import digest
 from handlers.outbox import Outbox, OutboxItem
 from handlers.ports import DeliveryError, Notifier, StoreUnavailable, Target
 from bot.metrics import Metrics
@@ -115,6 +116,7 @@ class Deliverer:
         pass. Returns items delivered."""
         await self.sweep()
         await self.remind()
+        await digest.queue_due_digest(self.services, self.owner)
         delivered = 0
         for item_id in await self.outbox.due(self.now()):
             if stop is not None and stop.is_set():
@@ -178,6 +180,9 @@ class Deliverer:
         notifier = self.notifiers.get(item.target.platform)
         if notifier is None:
             raise DeliveryError(f"{item.target.platform} is not enabled on this server", permanent=True)
+        if item.kind == digest.KIND:
+            await notifier.post(await self._complete(item.target), await digest.digest_card(self.services, item.escalation))
+            return
         esc = await self.records.get(item.escalation)
         if esc is None:
             return  # nothing to say about a record that does not exist

@@ -48,6 +48,13 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if not 0 <= value <= 366:
+        raise SettingsError(f"{name} must be a number of days from 0 to 366, got {value}")
+    return value
+
+
 def _sentinels(raw: str) -> tuple[tuple[str, int], ...]:
     out = []
     for part in raw.split(","):
@@ -93,6 +100,7 @@ class Settings:
     rate_limit_per_conversation: int = 120
     rate_limit_escalations: int = 5
     lookup_budget_seconds: float = 0.5
+    question_sample_days: int = 30
     extras: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -143,6 +151,7 @@ class Settings:
             rate_limit_per_conversation=_int(env, "RATE_LIMIT_PER_CONVERSATION", 120),
             rate_limit_escalations=_int(env, "RATE_LIMIT_ESCALATIONS", 5),
             lookup_budget_seconds=_seconds(env, "LOOKUP_BUDGET_SECONDS", 0.5),
+            question_sample_days=_days(env, "QUESTION_SAMPLE_DAYS", 30),
         )
 
     @property

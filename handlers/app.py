@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers import escalations, facts, help, language, linking, portal, questions, service_desk, team
+from handlers.insights import views as insights
 from handlers.router import Router
 
 
@@ -16,6 +17,7 @@ def build_router() -> Router:
     escalations.register(router)
     linking.register(router)
     facts.register(router)
+    insights.register(router)
     questions.register(router)
     router.otherwise(router.commands["ask"])  # text that is no command is a question
     return router

@@ -91,6 +91,8 @@ class Account(_Model):
     language: Lang = "en"
     team: AccountTeam
     links: Links = Links()
+    keep_question_samples: bool = True
+    """False: the text of this account's questions is never kept, not even masked."""
 
     @field_validator("id")
     @classmethod
@@ -166,6 +168,28 @@ def _placeholders(template: str) -> set[str]:
     return {name.split(":")[0].split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class Digest(_Model):
+    """When the weekly digest is posted in the team's channel: a day, an hour, a time zone."""
+
+    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    hour: int = Field(ge=0, le=23)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is no IANA time zone (e.g. Europe/Amsterdam)") from None
+        return value
+
+
 class OnboardingTeam(_Model):
     """``config/onboarding.yaml``: the customer-support onboarding team.
 
@@ -194,6 +218,7 @@ class OnboardingTeam(_Model):
     remind_after_minutes: dict[Literal["normal", "urgent"], int] = Field(
         default_factory=lambda: {"normal": 240, "urgent": 30}
     )
+    digest: Digest | None = None
 
     _email = field_validator("email")(_check_email)
 

@@ -36,6 +36,7 @@ from handlers.escalation_records import NOTIFY_GRACE, NOTIFY_INDEX, OPEN_INDEX
 from handlers.i18n import Translator
 from handlers.limits import ESCALATION_WINDOW, escalation_counter
 from handlers.matching import _FOUR_DIGITS, _pin_number, IndexCache, match
+from handlers.insights import hooks as insights
 from handlers.outbox import Outbox, OutboxItem
 from handlers.ports import StoreUnavailable, Target
 from handlers.router import Route, Router
@@ -242,8 +243,10 @@ async def submit(turn: Turn, ctx: Context, indexes: IndexCache | None = None) ->
             refused = await _over_escalation_limit(turn, ctx)
             if refused is not None:
                 return FormErrors({"description": refused})
-        esc, _ = await records.create(draft, turn.dedupe_key, now.timestamp() + remind_after(ctx.catalog, values["urgency"]),
+        esc, created = await records.create(draft, turn.dedupe_key, now.timestamp() + remind_after(ctx.catalog, values["urgency"]),
                                       content_key=content, content_ttl=SAME_FORM_SECONDS)
+        if created:
+            await insights.escalation_created(ctx.services, esc)
         esc = await queue_notifications(ctx.services, esc)
     except StoreUnavailable:
         # Keep the form open: sending it again reuses the same idempotency key, so a
@@ -461,13 +464,14 @@ async def _act(turn: Turn, ctx: Context, action: str, note: str = "") -> Respons
         # the delivery loop's sweep queues them.
         await records.mark_unnotified(esc_id, ctx.now().timestamp() + NOTIFY_GRACE)
     try:
-        _, esc = await records.change(esc_id, _transition(action, ctx.member.name, _iso(ctx.now()), note))
+        before, esc = await records.change(esc_id, _transition(action, ctx.member.name, _iso(ctx.now()), note))
     except KeyError:
         return Reply(text=ctx.t("esc.status.not_found", id=esc_id or "?"), private=True)
     except Refused as refused:
         return Reply(text=ctx.t(refused.key, **refused.values), private=True)
     except Conflict:
         return Reply(text=ctx.t("error.internal"), private=True)
+    insights.escalation_changed(ctx.services, before, esc)
     store = ctx.store
     if esc.state == RESOLVED or action in ("acknowledged", "assigned"):
         await store.index_remove(REMIND_INDEX, esc.id)
@@ -555,10 +559,18 @@ async def home(turn: Turn, ctx: Context) -> Response:
         if total > len(items):
             more = f"{total - len(items)}+" if total >= HOME_COUNT_CAP else str(total - len(items))
             cards.append(Card(title="", blocks=(Note(t("esc.home.more", n=more)),)))
+        cards += await usage_cards(ctx)
         return Home(tuple(cards))
     from handlers.help import customer_home
 
     return Home(customer_home(ctx))
+
+
+async def usage_cards(ctx: Context) -> tuple[Card, ...]:
+    """The members' usage summary and "not sure" questions, below their escalations."""
+    from handlers.insights.views import home_cards
+
+    return await home_cards(ctx)
 
 
 def register(router: Router) -> None:

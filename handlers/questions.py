@@ -13,8 +13,9 @@ Two rules shape every answer:
 * Honesty: when the matcher is not sure, the card says so and offers the likeliest topics
   as buttons (``ask.route``) plus the onboarding team, instead of guessing.
 
-The question text is never stored, logged or repeated back, so a 4-digit service desk
-code someone pastes by mistake goes nowhere; they are warned instead.
+The question text is never logged or repeated back, so a 4-digit service desk code
+someone pastes by mistake goes nowhere; they are warned instead. Only the text of a
+question the bot was not sure about is kept, masked (``handlers.insights.samples``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cards.model import Block, Button, Card, Contact, Divider, Note, Text
 from handlers import buttons, facts
 from handlers.catalog import DESKS, ROLES, Route as Topic, Routing
 from handlers.context import Context
+from handlers.insights.hooks import answer_question
 from handlers.matching import Index, IndexCache, Match, match
 from handlers.router import Route, Router, stale_button
 from handlers.status_line import access_sentence
@@ -389,7 +391,7 @@ def register(router: Router) -> None:
         if not text:
             example = ctx.cmd(ctx.t("help.ask_example"))
             return Reply(text=ctx.t("questions.usage", example=example), private=True)
-        return respond(ctx, indexes.get(ctx.catalog.routing), text)
+        return await answer_question(ctx, turn, text, indexes.get(ctx.catalog.routing), respond)
 
     async def show_route(turn: Turn, ctx: Context) -> Response:
         topic = ctx.catalog.routing.route(turn.data.get("route", ""))

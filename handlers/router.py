@@ -138,8 +138,11 @@ class Dispatcher:
             linked = linked_value(linked, legacy)
         except StoreUnavailable:
             store_ok, linked, chosen, seen_in, counts = False, None, None, None, [0] * len(checks)
-        account = account_for(turn, linked, self.services, seen_in)
-        if store_ok and account is not None and turn.where.kind is not ConversationKind.DIRECT and seen_in != account.id:
+        member = self.services.catalog.onboarding.member_for(turn.platform.value, turn.user_id)
+        # A member's direct messages are the team's, not the last customer channel's they spoke in.
+        account = account_for(turn, linked, self.services, seen_in if member is None else None)
+        if store_ok and member is None and account is not None and turn.where.kind is not ConversationKind.DIRECT \
+                and seen_in != account.id:
             # Remember where this user meets the bot, so their App Home and direct
             # messages can speak of their account (written once, not every turn).
             try:
@@ -150,7 +153,7 @@ class Dispatcher:
             services=self.services,
             lang=language_for(turn, chosen, account),
             account=account,
-            member=self.services.catalog.onboarding.member_for(turn.platform.value, turn.user_id),
+            member=member,
             platform=turn.platform,
             store_ok=store_ok,
         )

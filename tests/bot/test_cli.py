@@ -147,3 +147,16 @@ def test_serve_warns_when_the_public_url_is_not_https():
         proc.terminate()
         proc.communicate(timeout=20)
     assert any("PUBLIC_URL http://bot.example.com is not HTTPS" in line for line in seen), seen
+
+
+def test_console_teaches_a_question_and_why_names_the_lesson():
+    typed = ("my zorglub wobbles again, code 4821\nstats\n2\n1\n3\n"
+             "why my zorglub wobbles again, code 1234\nlessons\nforget lesson 1\nwhy my zorglub wobbles again\n")
+    result = run("console", "--user", "iris.onboarding@example.com", stdin=typed)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Usage, last 7 days" in out and "“my zorglub wobbles again, code ####”" in out
+    assert "goes to Network products and managed services" in out
+    assert out.count("taught by Iris Onboarding on ") == 2  # in ``why``, then in ``lessons``
+    assert "-> network_services: taught by" in out
+    assert "Forgotten" in out and "4821" not in out and "1234" not in out

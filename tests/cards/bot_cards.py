@@ -67,10 +67,32 @@ async def collect() -> dict[str, Card | Form | tuple[Card, ...]]:
     for number in range(1, len(esc.history)):
         out[f"update-{number}-{esc.lang}"] = requester_card(catalog, Translator(esc.lang, catalog.texts), esc, number)
     keep("status-detail", (await bot.say("status ESC-000001")).response)
+    await _insights(bot, keep, out)
     dm = Where(Platform.SLACK, "T0DEMO", "U0ONBOARD1", ConversationKind.DIRECT)
     keep("home-member", (await bot.dispatcher.dispatch(Turn(TurnKind.HOME, dm, "U0ONBOARD1", locale="en"))).response)
     keep("home-customer", (await bot.dispatcher.dispatch(Turn(TurnKind.HOME, dm, "U0NOBODY", locale="fr"))).response)
     return out
+
+
+async def _insights(bot: Bot, keep: Any, out: dict[str, Any]) -> None:
+    """The onboarding team's figures, "not sure" questions, teaching form, lessons, digest."""
+    from handlers.insights.digest import digest_card
+    from handlers.insights.samples import Samples
+
+    member = {"where": ONBOARDING, "user": "U0ONBOARD1"}
+    await bot.say("who handles our invoices?")
+    await bot.say("my zorglub wobbles again, code 4821")
+    await bot.say("notre zorglub clignote en permanence depuis hier soir, que faire ?", where=GLOBEX, locale="fr")
+    for lang in ("en", "fr"):
+        keep(f"stats-{lang}", (await bot.say("stats", locale=lang, **member)).response)
+        keep(f"samples-{lang}", (await bot.press("ins.samples", locale=lang, **member)).response)
+        keep(f"teach-form-{lang}", (await bot.press("ins.teach", {"sample": (await Samples(bot.store, 30).recent(NOW))[0].id},
+                                                    locale=lang, **member)).response)
+    out["digest"] = await digest_card(bot.services, "2026-11-23")
+    sample = (await Samples(bot.store, 30).recent(NOW))[-1]
+    await bot.submit("ins.teach.submit", {"sample": sample.id, "topic": "network_services"}, **member)
+    for lang in ("en", "fr"):
+        keep(f"lessons-{lang}", (await bot.say("lessons", locale=lang, **member)).response)
 
 
 def render_all(items: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -19,7 +19,8 @@ def test_all_intents_are_covered(files):
     names = {name.split(".")[0] for name in files}
     for expected in ("help-onboarding-en", "team-complete-fr", "gsd-nodate-en", "ecp-unlinked-fr", "escalate-onboarding-en",
                      "confirmation-fr", "team-open", "team-resolved", "reminder", "resolve-form", "status-detail",
-                     "home-member", "home-customer", "update-1-en"):
+                     "home-member", "home-customer", "update-1-en",
+                     "stats-en", "samples-fr", "teach-form-en", "lessons-fr", "digest"):
         assert expected in names
     assert len(files) > 60
 
