@@ -21,7 +21,10 @@ RUN groupadd --system --gid 10001 bot && useradd --system --uid 10001 --gid 1000
 WORKDIR /app
 COPY --from=build /app/.venv /app/.venv
 COPY config ./config
-ENV PATH="/app/.venv/bin:$PATH" PORT=3978 BOT_CONFIG_DIR=/app/config LOG_FORMAT=json PYTHONUNBUFFERED=1
+# Where the embedded store (no REDIS_URL) saves its state on a graceful stop: mount a volume
+# there to keep it across containers.
+RUN mkdir -p /app/state && chown 10001:10001 /app/state
+ENV PATH="/app/.venv/bin:$PATH" PORT=3978 BOT_CONFIG_DIR=/app/config STATE_DIR=/app/state LOG_FORMAT=json PYTHONUNBUFFERED=1
 USER 10001:10001
 EXPOSE 3978
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \

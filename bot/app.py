@@ -167,9 +167,16 @@ def create_app(
             # time, then save the rest (and every escalation) for the next start.
             sent = await deliverer.drain(settings.shutdown_drain_seconds)
             left = await deliverer.outbox.pending_count()
-            path = snapshot.save(snapshot_store, settings.state_dir)
-            log.info("embedded store: delivered %d notifications while stopping; %d still owed, saved with "
-                     "everything else to %s for the next start", sent, left, path)
+            try:
+                path = snapshot.save(snapshot_store, settings.state_dir)
+            except OSError as exc:
+                # Said loudly, and the stop goes on: a crash here would lose the same and more.
+                log.error("embedded store: delivered %d notifications while stopping; could not save the store to "
+                          "%s (%s): %d notifications still owed and every escalation are lost",
+                          sent, settings.state_dir, exc.strerror or type(exc).__name__, left)
+            else:
+                log.info("embedded store: delivered %d notifications while stopping; %d still owed, saved with "
+                         "everything else to %s for the next start", sent, left, path)
         if "slack" in app[EXTRAS]:
             await app[EXTRAS]["slack"].close()
         if "teams" in app[EXTRAS]:

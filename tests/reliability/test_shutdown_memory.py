@@ -19,7 +19,7 @@ SUBMITS = 40
 
 async def test_sigterm_on_the_embedded_store_loses_no_acknowledged_escalation(bots, fake, sender, tmp_path):
     state = tmp_path / "state"
-    bot = await bots("a", STATE_DIR=state, SHUTDOWN_DRAIN_SECONDS=1)
+    bot = await bots("a", STATE_DIR=state, SHUTDOWN_DRAIN_SECONDS=1, RATE_LIMIT_ESCALATIONS="0")
     view = await fake.open_modal(sender, bot.url)
     await fake.delay("chat.postMessage", SLOW)
 
@@ -28,7 +28,8 @@ async def test_sigterm_on_the_embedded_store_loses_no_acknowledged_escalation(bo
 
     async def submit(i: int) -> bool:
         try:
-            answer = await sender.interaction(bot.url, submission(view, VALUES, view_id=f"V0M{i}", hash_=f"h-m{i}"))
+            values = {**VALUES, "subject": f"{VALUES['subject']} ({i})"}  # forty different forms, not one sent forty times
+            answer = await sender.interaction(bot.url, submission(view, values, view_id=f"V0M{i}", hash_=f"h-m{i}"))
         except Exception:  # noqa: BLE001 - the server stopped listening: not acknowledged
             return False
         return answer.status == 200
