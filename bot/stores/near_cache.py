@@ -63,8 +63,11 @@ class _Count:
     until: float
 
 
-MAX_BLOCK = 16
-"""Most numbers reserved at once for a limited counter."""
+MAX_BLOCK = 1024
+"""Most numbers reserved at once for a limited counter. Blocks are an eighth of what is
+left of the limit, so with real limits (tens a minute) they are a few numbers; the cap
+only matters for very high limits, where a small one would cost a round trip every few
+turns."""
 
 
 @dataclass(slots=True)
