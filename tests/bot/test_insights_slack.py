@@ -7,11 +7,18 @@ from __future__ import annotations
 import json
 import logging
 import re
+from typing import AsyncIterator
 
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
 from tests.bot.test_slack_escalations import VALUES, open_modal, press
 from tests.bot.test_slack_http import post_signed, texts_of
 from tests.cards.validate import assert_valid_blocks, assert_valid_view
+from tests.conftest import slack_settings
 from tests.fakes.signing import command_body, event_body, interaction_body, submission
+from tests.fixtures_redis import redis_server, redis_url  # noqa: F401 - fixtures
 
 TEAM_CHANNEL = "C0ONBOARD01"
 MEMBER = "U0ONBOARD1"
@@ -72,7 +79,20 @@ async def scripted_week(client, fake, clock) -> None:
     await ask(client, "urgent: who do I call about an outage of our cross connect?")
 
 
-async def test_a_scripted_week_shows_in_stats_for_7_and_30_days(slack_client, fake_slack, clock, caplog):
+@pytest.fixture(params=["memory", "redis"])
+async def either_store_client(request, fake_slack, catalog, clock) -> AsyncIterator[TestClient]:
+    """The whole Slack app over HTTP on the embedded store, then on a real Redis: the
+    same script must give the same figures on both."""
+    overrides = {"redis_url": request.getfixturevalue("redis_url")} if request.param == "redis" else {}
+    app = create_app(slack_settings(fake_slack, **overrides), catalog=catalog, clock=clock, strict_texts=True)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    yield client
+    await client.close()
+
+
+async def test_a_scripted_week_shows_in_stats_for_7_and_30_days(either_store_client, fake_slack, clock, caplog):
+    slack_client = either_store_client
     caplog.set_level(logging.INFO)
     await scripted_week(slack_client, fake_slack, clock)
 
