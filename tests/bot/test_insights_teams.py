@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import EXTRAS, create_app
+from bot.stores.memory import MemoryStore
 from tests.bot.test_teams_http import rendered, reply_to
-from tests.fakes.botframework import channel_message, personal_message
-from tests.fixtures_teams import botframework, teams_client  # noqa: F401 - fixtures
+from tests.cards.validate import assert_valid_adaptive
+from tests.fakes.botframework import DEMO_CHANNEL, ONBOARDING_CHANNEL, card_action, channel_message, personal_message
+from tests.fixtures_teams import botframework, post_activity, settle, team_on_fake, teams_client, teams_settings  # noqa: F401 - fixtures
 
 MEMBER_AAD = "6f1c2a7e-0000-4000-8000-00000000a001"
 PIN = "5518"
@@ -61,3 +67,83 @@ async def test_a_member_teaches_a_question_from_teams_and_customers_get_the_topi
 
     answered = await reply_to(teams_client, channel_message(fake, question.replace(PIN, "9012")))
     assert "Network products" in rendered(answered.card)
+
+
+# ------------------------------------------------ the digest in the team's Teams channel
+
+def _actions(card: dict, verb: str) -> list[dict]:
+    """Every Action.Execute with ``verb`` anywhere in an Adaptive Card."""
+    found: list[dict] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute" and node.get("verb") == verb:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return found
+
+
+@pytest.fixture
+async def digest_client(botframework, catalog, clock):  # noqa: F811
+    """Teams only, the team's channel on the fake connector, a Monday 09:00 digest, and a
+    delivery loop the test runs by hand."""
+    from tests.bot.test_insights_replicas import with_digest
+
+    app = create_app(teams_settings(botframework), catalog=with_digest(team_on_fake(catalog, botframework)),
+                     store=MemoryStore(), clock=clock, strict_texts=True, run_delivery=False)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    client.fake = botframework  # type: ignore[attr-defined]
+    client.invoke_cards = []  # type: ignore[attr-defined]
+    yield client
+    await settle(client)
+    await client.close()
+    for call in botframework.calls:
+        for card in call.cards:
+            assert_valid_adaptive(card)
+    for card in client.invoke_cards:  # type: ignore[attr-defined]
+        assert_valid_adaptive(card)
+
+
+async def test_the_weekly_digest_reaches_the_teams_channel_once_and_teaches_from_there(digest_client, clock):
+    from tests.bot.test_insights_replicas import MONDAY_9_05_AMSTERDAM
+
+    client, fake = digest_client, digest_client.fake
+    await reply_to(client, channel_message(fake, f"<at>AM11 Onboarding</at> my zorglub wobbles, code {PIN}"))
+    deliverer = client.app[EXTRAS]["deliverer"]
+    await deliverer.run_once()  # Thursday: no digest due
+    assert not [c for c in fake.calls if c.conversation == ONBOARDING_CHANNEL]
+
+    clock.now = MONDAY_9_05_AMSTERDAM
+    for _ in range(3):
+        await deliverer.run_once()
+    [post] = [c for c in await fake.wait_for("send") if c.conversation == ONBOARDING_CHANNEL]
+    card = post.card
+    assert_valid_adaptive(card)
+    text = rendered(card).replace("\u00a0", " ")
+    assert "Weekly digest, 30 November 2026" in text and "my zorglub wobbles, code ####" in text
+    assert not re.search(rf"(?<![\d.]){PIN}(?!\d)", text)
+    [teach] = _actions(card, "ins.teach")
+
+    clock.advance(days=1)  # the same week: nothing more
+    await deliverer.run_once()
+    assert len([c for c in fake.calls if c.conversation == ONBOARDING_CHANNEL]) == 1
+
+    # A member presses "This belongs to..." in the team's channel: the teaching form opens.
+    member = {"conversation": f"{ONBOARDING_CHANNEL};messageid={post.activity_id}", "user": "29:iris", "aad": MEMBER_AAD}
+    opened = await post_activity(client, card_action(fake, "ins.teach", teach["data"], **member))
+    assert opened.status == 200
+    form = rendered(await opened.json())
+    assert '"verb": "ins.teach.submit"' in form and "my zorglub wobbles, code ####" in form
+
+    # A customer who presses it (in the team's channel or with the data copied into their own) is refused.
+    for where in (ONBOARDING_CHANNEL, DEMO_CHANNEL):
+        refused = await post_activity(client, card_action(fake, "ins.teach", teach["data"], conversation=where))
+        body = rendered(await refused.json())
+        assert "Only members" in body and "zorglub" not in body
