@@ -14,7 +14,15 @@ from bot.stores.memory import MemoryStore
 from tests.bot.test_teams_http import rendered, reply_to
 from tests.cards.validate import assert_valid_adaptive
 from tests.fakes.botframework import DEMO_CHANNEL, ONBOARDING_CHANNEL, card_action, channel_message, personal_message
-from tests.fixtures_teams import botframework, post_activity, settle, team_on_fake, teams_client, teams_settings  # noqa: F401 - fixtures
+from tests.fixtures_teams import (  # noqa: F401 - fixtures
+    botframework,
+    make_teams_client,
+    post_activity,
+    settle,
+    team_on_fake,
+    teams_client,
+    teams_settings,
+)
 
 MEMBER_AAD = "6f1c2a7e-0000-4000-8000-00000000a001"
 PIN = "5518"
@@ -147,3 +155,48 @@ async def test_the_weekly_digest_reaches_the_teams_channel_once_and_teaches_from
         refused = await post_activity(client, card_action(fake, "ins.teach", teach["data"], conversation=where))
         body = rendered(await refused.json())
         assert "Only members" in body and "zorglub" not in body
+
+
+# ------------------------------------------- questions followed by a Teams escalation
+
+async def test_a_teams_escalation_within_the_hour_counts_its_questions_once(make_teams_client, botframework, catalog, clock):  # noqa: F811
+    from handlers.insights.counts import count_key
+    from tests.bot.test_slack_escalations import VALUES
+    from tests.conftest import NOW
+
+    client = await make_teams_client(catalog_override=team_on_fake(catalog, botframework))
+    fake = client.fake
+    in_thread = {"conversation": f"{DEMO_CHANNEL};messageid=1700000000001"}  # a form under a channel post
+
+    async def escalated() -> str | None:
+        return await client.store.get(count_key(NOW.date(), "acme-logistics", "escalated"))
+
+    async def submit(**changes: str) -> str:
+        resp = await post_activity(client, card_action(fake, "escalation.submit", {**VALUES, **changes}, **in_thread))
+        assert resp.status == 200
+        await settle(client)
+        return rendered(await resp.json())
+
+    async def answer(activity: dict) -> dict:
+        """The bot's answer in the conversation (team cards and reminders go elsewhere meanwhile)."""
+        before = len(fake.calls)
+        assert (await post_activity(client, activity)).status == 200
+        await settle(client)
+        [call] = [c for c in fake.calls[before:] if c.conversation != ONBOARDING_CHANNEL]
+        return call.card
+
+    await answer(channel_message(fake, "<at>AM11 Onboarding</at> who handles our invoices?"))
+    clock.advance(minutes=59)
+    assert "ESC-000001" in await submit()
+    assert await escalated() == "1"
+    assert "ESC-000001" in await submit()  # the same form sent again: the same escalation, not counted again
+    assert await escalated() == "1"
+
+    await answer(channel_message(fake, "<at>AM11 Onboarding</at> who handles our invoices?"))
+    clock.advance(hours=1, seconds=1)
+    assert "ESC-000002" in await submit(subject="Another badge problem")  # the question is over an hour old
+    assert await escalated() == "1"
+
+    card = rendered(await answer(personal_message(fake, "stats", user="29:iris", aad=MEMBER_AAD, conversation="a:1personal-iris")))
+    card = card.replace("**", "")
+    assert "Acme Logistics B.V.: asked 2" in card and "escalated within an hour 50%" in card
