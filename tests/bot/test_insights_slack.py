@@ -184,3 +184,42 @@ async def test_the_members_app_home_has_a_usage_section(slack_client, fake_slack
     await post_signed(slack_client, event_body(customer, event_id="EvHomeCust"), content_type="application/json")
     calls = await fake_slack.wait_for("views.publish", 2)
     assert "zorglub" not in json.dumps(calls[1].args["view"]) and "ins.stats" not in json.dumps(calls[1].args["view"])
+
+
+async def test_nothing_one_account_asked_shows_in_another_accounts_conversation(slack_client, fake_slack):
+    """Acme asks things the bot is not sure about (one of them then taught); nothing a
+    member or a Globex customer can make the bot show in Globex's channel, nor a Globex
+    customer's App Home, holds a word of them."""
+    from handlers.insights.lessons import Lessons, phrase_of
+    from tests.conftest import NOW
+
+    await ask(slack_client, ODD)
+    await ask(slack_client, "our frobnicator hums at night")
+    await Lessons(slack_client.store).teach(phrase_of("our frobnicator hums at night"), "network_services",
+                                            "Iris Onboarding", "en", NOW)
+    listing = await member_says(slack_client, "stats")  # the real buttons, to press them elsewhere
+    samples = button(listing["blocks"], "ins.samples")
+    await post_signed(slack_client, interaction_body(press(samples["action_id"], samples["value"], user=MEMBER,
+                                                           channel=TEAM_CHANNEL, response_url=fake_slack.response_url("s"))))
+    [shown] = await fake_slack.wait_for("response_url")
+    assert "zorglub" in texts_of(shown.args["blocks"])  # what there is to leak
+    buttons = [e for b in [*listing["blocks"], *shown.args["blocks"]] if b["type"] == "actions" for e in b["elements"]]
+    seen_before = len(fake_slack.calls)
+
+    globex, customer_b = "C0DEMO00002", "U0GLOBEX1"
+    said: list[object] = []
+    for user in (customer_b, MEMBER):
+        for text in ("stats", "stats 30", "lessons", "forget lesson 1", "help", "status", "team"):
+            said.append(await ask(slack_client, text, channel=globex, user=user))
+        for n, each in enumerate(buttons):
+            resp = await post_signed(slack_client, interaction_body(press(
+                each["action_id"], each["value"], user=user, channel=globex, response_url=fake_slack.response_url(f"b{user}{n}"))))
+            assert resp.status == 200
+            said.append(await resp.text())
+    home = {"type": "app_home_opened", "user": customer_b, "channel": "D0HOMEB", "tab": "home"}
+    await post_signed(slack_client, event_body(home, event_id="EvHomeGlobex"), content_type="application/json")
+    await fake_slack.wait_for("views.publish")
+
+    shown_to_b = json.dumps([said, [c.args for c in fake_slack.calls[seen_before:]]], ensure_ascii=False).lower()
+    assert "zorglub" not in shown_to_b and "frobnicator" not in shown_to_b  # nothing of Acme's words...
+    assert "only members" in shown_to_b and "direct message" in shown_to_b  # ...and the refusals were shown
