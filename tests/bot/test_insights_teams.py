@@ -200,3 +200,47 @@ async def test_a_teams_escalation_within_the_hour_counts_its_questions_once(make
     card = rendered(await answer(personal_message(fake, "stats", user="29:iris", aad=MEMBER_AAD, conversation="a:1personal-iris")))
     card = card.replace("**", "")
     assert "Acme Logistics B.V.: asked 2" in card and "escalated within an hour 50%" in card
+
+
+# ------------------------------------------------- nothing of one account in another's
+
+async def test_nothing_one_account_asked_shows_in_another_accounts_teams_conversation(teams_client):  # noqa: F811
+    """Acme asks things the bot is not sure about (one then taught); nothing a member or a
+    Globex customer can make the bot show in Globex's channel or a customer's personal
+    chat, typed or pressed (buttons copied from a member's card), holds a word of them."""
+    from handlers.insights.lessons import Lessons, phrase_of
+    from handlers.insights.samples import Samples
+    from tests.conftest import NOW
+
+    fake, client = teams_client.fake, teams_client
+    await reply_to(client, channel_message(fake, f"<at>AM11 Onboarding</at> my zorglub wobbles, code {PIN}"))
+    await reply_to(client, channel_message(fake, "<at>AM11 Onboarding</at> our frobnicator hums at night"))
+    await Lessons(client.store).teach(phrase_of("our frobnicator hums at night"), "network_services", "Iris Onboarding", "en", NOW)
+    [sample] = [s for s in await Samples(client.store, 30).recent(NOW) if "zorglub" in s.text]
+    member_chat = {"user": "29:iris", "aad": MEMBER_AAD, "conversation": "a:1personal-iris"}
+    listing = rendered((await reply_to(client, personal_message(fake, "stats", **member_chat))).card)
+    assert "ins.samples" in listing  # the member's own card, whose buttons are pressed elsewhere below
+    presses = [("ins.stats", {"days": "30", "replace": "1"}), ("ins.samples", {}), ("ins.lessons", {}),
+               ("ins.teach", {"sample": sample.id}), ("ins.teach.submit", {"sample": sample.id, "topic": "network_services"})]
+
+    globex = "19:demo-globex@thread.tacv2"
+    people = {"customer": {"user": "29:customer-gina", "aad": "aad-gina"}, "member": {"user": "29:iris", "aad": MEMBER_AAD}}
+    before = len(fake.calls)
+    shown: list[object] = []
+    for who in people.values():
+        for text in ("stats", "stats 30", "lessons", "forget lesson 1", "help", "status"):
+            resp = await post_activity(client, channel_message(fake, f"<at>AM11 Onboarding</at> {text}", conversation=globex, **who))
+            assert resp.status == 200
+        for verb, data in presses:
+            resp = await post_activity(client, card_action(fake, verb, data, conversation=globex, **who))
+            assert resp.status == 200
+            shown.append(await resp.text())
+    for text in ("stats", "lessons"):  # a customer's personal chat
+        await post_activity(client, personal_message(fake, text, user="29:customer-gina", aad="aad-gina",
+                                                     conversation="a:1personal-gina"))
+    await settle(client)
+
+    to_b = rendered([shown, [c.body for c in fake.calls[before:]]]).lower()
+    assert "zorglub" not in to_b and "frobnicator" not in to_b  # nothing of Acme's words...
+    assert "only members" in to_b and "direct message" in to_b  # ...and the refusals were shown
+    assert await Lessons(client.store).find(phrase_of("my zorglub wobbles, code 1111")) is None  # nothing taught from there
