@@ -156,6 +156,21 @@ async def test_the_weekly_digest_reaches_the_teams_channel_once_and_teaches_from
         body = rendered(await refused.json())
         assert "Only members" in body and "zorglub" not in body
 
+    # The member picks the topic in the form, in the team's channel: customers get it from then on.
+    done = await post_activity(client, card_action(fake, "ins.teach.submit", {**teach["data"], "topic": "network_services"}, **member))
+    assert "from now on" in rendered(await done.json())
+    before = len(fake.calls)
+    await post_activity(client, channel_message(fake, "<at>AM11 Onboarding</at> my zorglub wobbles, code 1234"))
+    await settle(client)
+    [answer] = [c for c in fake.calls[before:] if c.conversation != ONBOARDING_CHANNEL]
+    assert "Network products" in rendered(answer.card)
+
+    clock.advance(days=6)  # the next Monday, 09:05: the next week's digest, once
+    for _ in range(2):
+        await deliverer.run_once()
+    posts = [c for c in await fake.wait_for("send", 2) if c.conversation == ONBOARDING_CHANNEL]
+    assert len(posts) == 2 and "7 December 2026" in rendered(posts[1].card).replace("\u00a0", " ")
+
 
 # ------------------------------------------- questions followed by a Teams escalation
 
