@@ -1,6 +1,7 @@
 """What customers ask, seen by the onboarding team on Slack: a scripted week of questions
-and escalations through real signed HTTP, then ``stats``, the App Home, teaching a
-phrasing in one click, and what never leaks (PINs, customer text in metrics)."""
+and escalations through real signed HTTP (on the embedded store and on a real Redis),
+then ``stats``, the App Home, teaching a phrasing in one click, and what never leaks
+(PINs, customer text in metrics, one account's questions in another's channel)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
 """The onboarding team's figures on Teams: ``stats`` in a member's personal chat, a polite
-refusal for customers, and customers' questions counted, through /api/messages with
-real tokens."""
+refusal for customers, customers' questions counted (and those followed by an escalation
+within the hour), the weekly digest in the team's channel with its teaching button, and
+nothing of one account's questions in another's conversation, through /api/messages
+with real tokens and the fake Bot Connector."""
 
 from __future__ import annotations
 
