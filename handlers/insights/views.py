@@ -214,6 +214,10 @@ async def teach(turn: Turn, ctx: Context) -> Response:
 
 
 async def teach_submit(turn: Turn, ctx: Context) -> Response:
+    # Checked here too, not only when the form opens: a submit carries the sample id and
+    # can be sent from any conversation, and the answer quotes the customer's question.
+    if not _private_place(turn, ctx):
+        return _elsewhere(ctx)
     assert ctx.member is not None
     store = Samples(ctx.store, options_for(ctx.services).sample_days)
     sample = await store.get(turn.data.get("sample", ""), ctx.now())

@@ -1,17 +1,25 @@
 """What customers ask, seen by the onboarding team on Slack: a scripted week of questions
-and escalations through real signed HTTP, then ``stats``, the App Home, teaching a
-phrasing in one click, and what never leaks (PINs, customer text in metrics)."""
+and escalations through real signed HTTP (on the embedded store and on a real Redis),
+then ``stats``, the App Home, teaching a phrasing in one click, and what never leaks
+(PINs, customer text in metrics, one account's questions in another's channel)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+from typing import AsyncIterator
 
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
 from tests.bot.test_slack_escalations import VALUES, open_modal, press
 from tests.bot.test_slack_http import post_signed, texts_of
 from tests.cards.validate import assert_valid_blocks, assert_valid_view
+from tests.conftest import slack_settings
 from tests.fakes.signing import command_body, event_body, interaction_body, submission
+from tests.fixtures_redis import redis_server, redis_url  # noqa: F401 - fixtures
 
 TEAM_CHANNEL = "C0ONBOARD01"
 MEMBER = "U0ONBOARD1"
@@ -72,7 +80,20 @@ async def scripted_week(client, fake, clock) -> None:
     await ask(client, "urgent: who do I call about an outage of our cross connect?")
 
 
-async def test_a_scripted_week_shows_in_stats_for_7_and_30_days(slack_client, fake_slack, clock, caplog):
+@pytest.fixture(params=["memory", "redis"])
+async def either_store_client(request, fake_slack, catalog, clock) -> AsyncIterator[TestClient]:
+    """The whole Slack app over HTTP on the embedded store, then on a real Redis: the
+    same script must give the same figures on both."""
+    overrides = {"redis_url": request.getfixturevalue("redis_url")} if request.param == "redis" else {}
+    app = create_app(slack_settings(fake_slack, **overrides), catalog=catalog, clock=clock, strict_texts=True)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    yield client
+    await client.close()
+
+
+async def test_a_scripted_week_shows_in_stats_for_7_and_30_days(either_store_client, fake_slack, clock, caplog):
+    slack_client = either_store_client
     caplog.set_level(logging.INFO)
     await scripted_week(slack_client, fake_slack, clock)
 
@@ -164,3 +185,42 @@ async def test_the_members_app_home_has_a_usage_section(slack_client, fake_slack
     await post_signed(slack_client, event_body(customer, event_id="EvHomeCust"), content_type="application/json")
     calls = await fake_slack.wait_for("views.publish", 2)
     assert "zorglub" not in json.dumps(calls[1].args["view"]) and "ins.stats" not in json.dumps(calls[1].args["view"])
+
+
+async def test_nothing_one_account_asked_shows_in_another_accounts_conversation(slack_client, fake_slack):
+    """Acme asks things the bot is not sure about (one of them then taught); nothing a
+    member or a Globex customer can make the bot show in Globex's channel, nor a Globex
+    customer's App Home, holds a word of them."""
+    from handlers.insights.lessons import Lessons, phrase_of
+    from tests.conftest import NOW
+
+    await ask(slack_client, ODD)
+    await ask(slack_client, "our frobnicator hums at night")
+    await Lessons(slack_client.store).teach(phrase_of("our frobnicator hums at night"), "network_services",
+                                            "Iris Onboarding", "en", NOW)
+    listing = await member_says(slack_client, "stats")  # the real buttons, to press them elsewhere
+    samples = button(listing["blocks"], "ins.samples")
+    await post_signed(slack_client, interaction_body(press(samples["action_id"], samples["value"], user=MEMBER,
+                                                           channel=TEAM_CHANNEL, response_url=fake_slack.response_url("s"))))
+    [shown] = await fake_slack.wait_for("response_url")
+    assert "zorglub" in texts_of(shown.args["blocks"])  # what there is to leak
+    buttons = [e for b in [*listing["blocks"], *shown.args["blocks"]] if b["type"] == "actions" for e in b["elements"]]
+    seen_before = len(fake_slack.calls)
+
+    globex, customer_b = "C0DEMO00002", "U0GLOBEX1"
+    said: list[object] = []
+    for user in (customer_b, MEMBER):
+        for text in ("stats", "stats 30", "lessons", "forget lesson 1", "help", "status", "team"):
+            said.append(await ask(slack_client, text, channel=globex, user=user))
+        for n, each in enumerate(buttons):
+            resp = await post_signed(slack_client, interaction_body(press(
+                each["action_id"], each["value"], user=user, channel=globex, response_url=fake_slack.response_url(f"b{user}{n}"))))
+            assert resp.status == 200
+            said.append(await resp.text())
+    home = {"type": "app_home_opened", "user": customer_b, "channel": "D0HOMEB", "tab": "home"}
+    await post_signed(slack_client, event_body(home, event_id="EvHomeGlobex"), content_type="application/json")
+    await fake_slack.wait_for("views.publish")
+
+    shown_to_b = json.dumps([said, [c.args for c in fake_slack.calls[seen_before:]]], ensure_ascii=False).lower()
+    assert "zorglub" not in shown_to_b and "frobnicator" not in shown_to_b  # nothing of Acme's words...
+    assert "only members" in shown_to_b and "direct message" in shown_to_b  # ...and the refusals were shown

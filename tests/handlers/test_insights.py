@@ -4,6 +4,7 @@ none, the digest's schedule and its config, and the routing export."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import AsyncIterator
 
 import pytest
 from pydantic import ValidationError
@@ -20,12 +21,27 @@ from handlers.insights.samples import INDEX, Samples, mask
 from handlers.router import Dispatcher
 from handlers.app import build_router
 from handlers.turn import ConversationKind, Platform, Turn, TurnKind, Where
+from handlers.ports import Store
 from tests.conftest import NOW, MovableClock
+from tests.fixtures_redis import redis_server, redis_url  # noqa: F401 - fixtures
 
 ODD = "my zorglub wobbles again, code 4821"
 
 
-def dispatcher(catalog: Catalog, clock: MovableClock, store: MemoryStore, days: int = 30) -> Dispatcher:
+@pytest.fixture(params=["memory", "redis"])
+async def any_store(request) -> AsyncIterator[Store]:
+    """The embedded store, then a real Redis: retention must hold on both."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    from bot.stores.redis import RedisStore
+
+    store = RedisStore.from_url(request.getfixturevalue("redis_url"))
+    yield store
+    await store.close()
+
+
+def dispatcher(catalog: Catalog, clock: MovableClock, store: Store, days: int = 30) -> Dispatcher:
     services = Services(catalog=catalog, store=store, clock=clock, strict_texts=True,
                         extras={EXTRAS_KEY: InsightsOptions(sample_days=days)})
     return Dispatcher(build_router(), services)
@@ -41,8 +57,8 @@ def test_masking_hides_every_code_and_cuts_long_text():
     assert phrase_of("My  Zorglub, CODE 9999!") == phrase_of("my zorglub code 1111")
 
 
-async def test_samples_expire_after_the_retention_even_if_the_store_keeps_them(catalog, clock):
-    store = MemoryStore()
+async def test_samples_expire_after_the_retention_even_if_the_store_keeps_them(catalog, clock, any_store):
+    store = any_store
     bot = dispatcher(catalog, clock, store)
     await bot.dispatch(question(ODD))
     assert [s.text for s in await Samples(store, 30).recent(clock())] == ["my zorglub wobbles again, code ####"]
@@ -50,9 +66,26 @@ async def test_samples_expire_after_the_retention_even_if_the_store_keeps_them(c
     await bot.dispatch(question(ODD.upper().replace("4821", "1111")))  # asked again: shown once, the newest
     [again] = await Samples(store, 30).recent(clock())
     assert again.text == "MY ZORGLUB WOBBLES AGAIN, CODE ####"
+    kept = [member for member, _ in await store.index_range(INDEX)]
     clock.advance(days=30, minutes=1)
     assert await Samples(store, 30).recent(clock()) == []
     assert await store.index_range(INDEX) == []  # dropped from the store, not only hidden
+    assert await store.get_many([f"ins:sample:{each}" for each in kept]) == [None] * len(kept)
+    assert "zorglub" not in await _everything_in(store)
+
+
+async def _everything_in(store: Store) -> str:
+    """Every key and value the store holds, lower-cased; on Redis read raw with SCAN."""
+    if isinstance(store, MemoryStore):
+        return repr((store._state.values, store._state.indexes)).lower()
+    client = store._client  # type: ignore[attr-defined]
+    out = []
+    async for key in client.scan_iter(count=1000):
+        kind = await client.type(key)
+        value = await client.get(key) if kind == "string" else await client.zrange(key, 0, -1) if kind == "zset" else kind
+        out.append(f"{key} {value!r}")
+    assert out or isinstance(store, MemoryStore)
+    return " ".join(out).lower()
 
 
 async def test_counts_live_forty_days(catalog, clock):
@@ -63,12 +96,13 @@ async def test_counts_live_forty_days(catalog, clock):
 
 
 @pytest.mark.parametrize("days, keep, kept", [(0, True, 0), (30, False, 0), (30, True, 1)])
-async def test_what_is_kept_follows_the_setting_and_the_account(catalog, clock, days, keep, kept):
+async def test_what_is_kept_follows_the_setting_and_the_account(catalog, clock, days, keep, kept, any_store):
     accounts = tuple(a.model_copy(update={"keep_question_samples": keep}) if a.id == "acme-logistics" else a
                      for a in catalog.accounts)
-    store = MemoryStore()
+    store = any_store
     await dispatcher(catalog.model_copy(update={"accounts": accounts}), clock, store, days).dispatch(question(ODD))
     assert len(await store.index_range(INDEX)) == kept
+    assert len(await Samples(store, max(days, 1)).recent(clock())) == kept  # nothing readable either
     assert await store.get(count_key(NOW.date(), "acme-logistics", "not_sure")) == "1"  # counted all the same
 
 
