@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.background import Background
 from bot.config import load_catalog
+from bot.console import ConsoleNotifier
 from bot.delivery import Deliverer
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.usage_metrics import UsageMetrics
@@ -29,7 +30,7 @@ from handlers.catalog import Catalog
 from handlers.context import Services
 from handlers.insights.options import EXTRAS_KEY as INSIGHTS, InsightsOptions
 from handlers.limits import Limits
-from handlers.ports import Clock, Store, StoreUnavailable
+from handlers.ports import Clock, Notifier, Store, StoreUnavailable
 from handlers.router import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,8 @@ def create_app(
             teams = TeamsAdapter(settings, app[DISPATCHER], the_store, http, app[METRICS], app[BACKGROUND])
             await teams.start()
             app[EXTRAS]["teams"] = teams
-        notifiers = {name: app[EXTRAS][name].notifier for name in ("slack", "teams") if name in app[EXTRAS]}
+        notifiers: dict[str, Notifier] = {name: app[EXTRAS][name].notifier for name in ("slack", "teams") if name in app[EXTRAS]}
+        notifiers["console"] = ConsoleNotifier()
         deliverer = Deliverer(services, notifiers, app[METRICS], wake=wake, interval=delivery_interval)
         app[EXTRAS]["deliverer"] = deliverer
         app[EXTRAS]["readiness"] = {"outbox": deliverer.readiness}

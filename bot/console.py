@@ -28,7 +28,7 @@ from handlers.context import Services
 from handlers.escalation_records import Escalations
 from handlers.escalations import ACK, ASSIGN, REOPEN, RESOLVE, RESOLVE_SUBMIT, SHOW, team_card_for, team_translator
 from handlers.i18n import Translator
-from handlers.ports import Clock, Store, StoreUnavailable
+from handlers.ports import Clock, Store, StoreUnavailable, Target
 from handlers.router import Dispatcher
 from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Platform, Reply, Response, Turn, TurnKind, Where
 
@@ -36,6 +36,18 @@ _TEAM_ACTION = re.compile(r"^(ack|acknowledge|assign|resolve|reopen)\s+(esc-?)?(
 _ACTIONS = {"ack": ACK, "acknowledge": ACK, "assign": ASSIGN, "resolve": RESOLVE, "reopen": REOPEN}
 _CANCEL = ("cancel", "annuler", "/cancel")
 _INBOX = ("inbox", "escalations")
+
+
+class ConsoleNotifier:
+    """The console's ``handlers.ports.Notifier``: it posts nothing. Someone at a console
+    (sharing a server's Redis) reads what changed with ``status`` there; an item owed to
+    a console conversation is done once it is reached."""
+
+    async def post(self, target: Target, card: Card) -> str:
+        return ""
+
+    async def update(self, target: Target, ref: str, card: Card) -> None:
+        return None
 
 
 class Console:

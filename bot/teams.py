@@ -45,6 +45,7 @@ import copy
 import json
 import logging
 import time
+from dataclasses import replace
 from typing import Any, Callable, Coroutine, Mapping
 from urllib.parse import quote
 
@@ -633,10 +634,16 @@ class ConversationReferences:
         self._written[conversation] = value
 
     async def get(self, conversation: str) -> dict[str, str] | None:
+        """The stored reference, or None (also when the store cannot be reached)."""
         try:
-            raw = await self.store.get(REF_PREFIX + conversation)
+            return await self.load(conversation)
         except StoreUnavailable:
             return None
+
+    async def load(self, conversation: str) -> dict[str, str] | None:
+        """The stored reference, or None; raises ``StoreUnavailable``, so that the outbox
+        retries an item later instead of parking it for want of a service URL."""
+        raw = await self.store.get(REF_PREFIX + conversation)
         try:
             value = json.loads(raw) if raw else None
         except ValueError:
@@ -709,11 +716,17 @@ class TeamsNotifier:
         except ConnectorError as exc:
             raise exc.delivery_error() from None
 
+    async def locate(self, target: Target) -> Target:
+        """``target`` with the service URL and tenant stored when the bot last heard from
+        its conversation, where the target does not name them (a team channel in config)."""
+        if target.service_url:
+            return target
+        stored = await self.references.load(target.conversation) or {}
+        return replace(target, service_url=str(stored.get("service_url", "")),
+                       tenant=target.tenant or str(stored.get("tenant_id", "")))
+
     async def _connector(self, target: Target) -> BotConnector:
-        service_url = target.service_url
-        if not service_url:
-            stored = await self.references.get(target.conversation)
-            service_url = (stored or {}).get("service_url", "")
+        service_url = (await self.locate(target)).service_url
         if not service_url:
             raise DeliveryError("teams: no service URL known for this conversation (the bot never heard from it)", permanent=True)
         return self.connectors.get(service_url)
