@@ -132,7 +132,7 @@ async def _console(settings: Settings, catalog, clock, account: str, user: str, 
 
     store = await open_store(settings)
     try:
-        await run_console(catalog, clock, account, user, lang, store=store)
+        await run_console(settings, catalog, clock, account, user, lang, store=store)
     finally:
         close = getattr(store, "close", None)
         if close is not None:

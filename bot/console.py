@@ -20,11 +20,12 @@ import sys
 import threading
 from typing import Callable, TextIO
 
+from bot.services import build_services
+from bot.settings import Settings
 from cards.model import Button, Card, SelectInput, TextInput
 from cards.text import render_form_text, render_text, terminal
 from handlers.app import build_router
 from handlers.catalog import Catalog, Lang
-from handlers.context import Services
 from handlers.escalation_records import Escalations
 from handlers.escalations import ACK, ASSIGN, REOPEN, RESOLVE, RESOLVE_SUBMIT, SHOW, team_card_for, team_translator
 from handlers.i18n import Translator
@@ -53,14 +54,14 @@ class ConsoleNotifier:
 class Console:
     """One terminal conversation in the account's console channel."""
 
-    def __init__(self, catalog: Catalog, clock: Clock, out: TextIO, account: str, user: str, lang: str | None,
-                 store: Store) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, clock: Clock, out: TextIO, account: str, user: str,
+                 lang: str | None, store: Store) -> None:
         self.catalog = catalog
         self.out = out
         self.where = Where(Platform.CONSOLE, "console", account, ConversationKind.CHANNEL)
         self.user = user
         self.locale = lang
-        self.services = Services(catalog=catalog, store=store, clock=clock, command="")
+        self.services = build_services(settings, catalog, store, clock, console=True)
         self.dispatcher = Dispatcher(build_router(), self.services)
         self.member = catalog.onboarding.member_for("console", user)
         known = catalog.account(account)
@@ -293,10 +294,10 @@ def _reader(read: Callable[[], str]) -> "asyncio.Queue[str]":
     return lines
 
 
-async def run_console(catalog: Catalog, clock: Clock, account: str, user: str, lang: str | None, *,
+async def run_console(settings: Settings, catalog: Catalog, clock: Clock, account: str, user: str, lang: str | None, *,
                       store: Store, read_line: Callable[[], str] | None = None, out: TextIO = sys.stdout) -> None:
     """Talk until end of input (Ctrl-D); the caller turns Ctrl-C into a quiet exit."""
-    console = Console(catalog, clock, out, account, user, lang, store)
+    console = Console(settings, catalog, clock, out, account, user, lang, store)
     await console.start()
     lines = _reader(read_line or sys.stdin.readline)
     while True:

@@ -6,7 +6,7 @@ stray ``repr`` or log line shows ``***`` instead of the value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -101,7 +101,6 @@ class Settings:
     rate_limit_escalations: int = 5
     lookup_budget_seconds: float = 0.5
     question_sample_days: int = 30
-    extras: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":

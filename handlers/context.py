@@ -15,6 +15,7 @@ from cards.model import Card
 from handlers.card_cache import CardCache
 from handlers.catalog import Account, Catalog, Lang, Member
 from handlers.i18n import Translator
+from handlers.insights.options import InsightsOptions
 from handlers.limits import Limits
 from handlers.ports import Clock, Store
 from handlers.turn import Platform
@@ -35,7 +36,7 @@ class Services:
     """Counts an exception caught in the handlers (platform, where); the caller logs it."""
     platforms: frozenset[str] | None = None  # where the bot can post; None: everywhere configured
     cards: CardCache = field(default_factory=CardCache)
-    extras: dict[str, object] = field(default_factory=dict)
+    insights: InsightsOptions = InsightsOptions()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,6 @@ from handlers.i18n import Translator
 from handlers.insights import counts
 from handlers.insights.figures import EscalationFigures, Figures, gather
 from handlers.insights.lessons import Lesson, Lessons, phrase_of
-from handlers.insights.options import options_for
 from handlers.insights.samples import Sample, Samples
 from handlers.router import Route, Router
 from handlers.turn import ConversationKind, OpenForm, Platform, Reply, Response, Turn, TurnKind
@@ -182,7 +181,7 @@ async def stats(turn: Turn, ctx: Context) -> Response:
     days = 30 if wanted == "30" else 7
     now = ctx.now()
     figures = await gather(ctx.store, ctx.catalog, now, days)
-    samples = await Samples(ctx.store, options_for(ctx.services).sample_days).recent(now, limit=10)
+    samples = await Samples(ctx.store, ctx.services.insights.sample_days).recent(now, limit=10)
     replace = turn.kind is TurnKind.ACTION and turn.data.get("replace") == "1"
     return Reply(card=stats_card(ctx.t, ctx.catalog, figures, len(samples)), replace=replace)
 
@@ -190,7 +189,7 @@ async def stats(turn: Turn, ctx: Context) -> Response:
 async def samples(turn: Turn, ctx: Context) -> Response:
     if not _private_place(turn, ctx):
         return _elsewhere(ctx)
-    days = options_for(ctx.services).sample_days
+    days = ctx.services.insights.sample_days
     found = await Samples(ctx.store, days).recent(ctx.now(), limit=10)
     return Reply(card=samples_card(ctx.t, ctx.catalog, found, days))
 
@@ -198,7 +197,7 @@ async def samples(turn: Turn, ctx: Context) -> Response:
 async def teach(turn: Turn, ctx: Context) -> Response:
     if not _private_place(turn, ctx):
         return _elsewhere(ctx)
-    sample = await Samples(ctx.store, options_for(ctx.services).sample_days).get(turn.data.get("sample", ""), ctx.now())
+    sample = await Samples(ctx.store, ctx.services.insights.sample_days).get(turn.data.get("sample", ""), ctx.now())
     if sample is None:
         return Reply(text=ctx.t("insights.teach.gone"), private=True)
     t = ctx.t
@@ -215,7 +214,7 @@ async def teach(turn: Turn, ctx: Context) -> Response:
 
 async def teach_submit(turn: Turn, ctx: Context) -> Response:
     assert ctx.member is not None
-    store = Samples(ctx.store, options_for(ctx.services).sample_days)
+    store = Samples(ctx.store, ctx.services.insights.sample_days)
     sample = await store.get(turn.data.get("sample", ""), ctx.now())
     topic = ctx.catalog.routing.route(str(turn.data.get("topic", "")))
     if sample is None:
@@ -274,7 +273,7 @@ async def home_cards(ctx: Context) -> tuple[Card, ...]:
         return ()
     t = ctx.t
     now = ctx.now()
-    days = options_for(ctx.services).sample_days
+    days = ctx.services.insights.sample_days
     figures = await gather(ctx.store, ctx.catalog, now, 7)
     found = await Samples(ctx.store, days).recent(now, limit=5)
     total = figures.total
