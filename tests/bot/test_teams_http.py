@@ -345,7 +345,7 @@ async def test_notifier_posts_proactively_and_updates(teams_client):
     fake = teams_client.fake
     adapter = teams_adapter(teams_client)
     ctx = Context(services=adapter.bot.dispatcher.services, lang="en", account=None, member=None, platform=Platform.TEAMS)
-    card = help_card(ctx)  # any real card
+    card = help_card(ctx.card_view())  # any real card
     target = Target(platform="teams", conversation=ONBOARDING_CHANNEL, service_url=fake.service_url)
     ref = await adapter.notifier.post(target, card)
     assert ref
