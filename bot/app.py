@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
@@ -68,7 +69,7 @@ StoreFactory = Callable[[Settings], Awaitable[Store]]
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 async def open_store(settings: Settings) -> Store:
@@ -223,7 +224,7 @@ def create_app(
             assert store is not None  # set when the app started
             await asyncio.wait_for(store.ping(), timeout=2)
             checks["store"] = "reachable"
-        except (StoreUnavailable, asyncio.TimeoutError, OSError):
+        except (TimeoutError, StoreUnavailable, OSError):
             checks["store"] = "unreachable"
             ok = False
         for name, probe in request.app[RUNNING].probes.items():

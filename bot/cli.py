@@ -10,8 +10,9 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import NoReturn
 
 from bot import logs
 from bot.settings import Settings, SettingsError

@@ -18,7 +18,8 @@ import asyncio
 import re
 import sys
 import threading
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
 
 from bot.services import build_services
 from bot.settings import Settings
@@ -32,6 +33,9 @@ from handlers.i18n import Translator
 from handlers.ports import Clock, Store, StoreUnavailable, Target
 from handlers.router import Dispatcher
 from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Platform, Reply, Response, Turn, TurnKind, Where
+
+if TYPE_CHECKING:
+    from handlers.matching import Index
 
 _TEAM_ACTION = re.compile(r"^(ack|acknowledge|assign|resolve|reopen)\s+(esc-?)?(\d{1,9})(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
 _ACTIONS = {"ack": ACK, "acknowledge": ACK, "assign": ASSIGN, "resolve": RESOLVE, "reopen": REOPEN}
@@ -72,7 +76,7 @@ class Console:
         self.last_form: OpenForm | None = None
         self.last_values: dict[str, str] = {}
         self.last_question = ""
-        self._index = None
+        self._index: Index | None = None
 
     @property
     def t(self) -> Translator:
@@ -274,7 +278,7 @@ def _escalation_of(response: object) -> str:
     return ""
 
 
-def _reader(read: Callable[[], str]) -> "asyncio.Queue[str]":
+def _reader(read: Callable[[], str]) -> asyncio.Queue[str]:
     """Lines from ``read`` on a daemon thread: a thread blocked on the terminal never
     holds up the exit (``asyncio.to_thread`` would, until Enter is pressed)."""
     loop = asyncio.get_running_loop()

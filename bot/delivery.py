@@ -15,7 +15,7 @@ import logging
 import random
 import time
 import uuid
-from typing import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from bot.metrics import Metrics
 from handlers.context import Services
@@ -68,7 +68,7 @@ class Deliverer:
             self.wake.clear()
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=self.interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def drain(self, seconds: float) -> int:

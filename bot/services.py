@@ -6,7 +6,7 @@ the console cannot drift apart (a setting honoured by one and forgotten by the o
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from bot.settings import Settings
 from handlers.catalog import Catalog

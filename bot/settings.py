@@ -6,9 +6,9 @@ stray ``repr`` or log line shows ``***`` instead of the value.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 
 class Secret(str):
@@ -103,7 +103,7 @@ class Settings:
     question_sample_days: int = 30
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
         log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
         if log_format not in ("text", "json"):
             raise SettingsError(f"LOG_FORMAT must be 'json' or 'text', got {log_format!r}")

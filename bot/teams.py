@@ -45,8 +45,9 @@ import copy
 import json
 import logging
 import time
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
-from typing import Any, Callable, Coroutine, Mapping
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -185,7 +186,7 @@ class TeamsAuthentication(BotFrameworkAuthentication):
     anonymous, the way the SDK treats a bot without credentials (Bot Framework Emulator).
     """
 
-    def __init__(self, app_id: str, keys: SigningKeys | None, connectors: "ConnectorPool") -> None:
+    def __init__(self, app_id: str, keys: SigningKeys | None, connectors: ConnectorPool) -> None:
         self.app_id = app_id
         self.keys = keys
         self.connectors = connectors
@@ -357,7 +358,7 @@ class AccessTokens:
                     log.warning("the token endpoint refused the bot's credentials: HTTP %s %s", resp.status, code)
                     raise ConnectorError(f"token endpoint HTTP {resp.status} {code}".strip(), status=503)
                 return str(body["access_token"]), float(body.get("expires_in") or 3600)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
             raise ConnectorError(f"token endpoint unreachable ({type(exc).__name__})", status=503) from None
 
 
@@ -430,7 +431,7 @@ class BotConnector:
                 if resp.status >= 400:
                     raise await self._error(resp)
                 body = await resp.json(content_type=None) if resp.content_length != 0 else None
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise ConnectorError(f"bot connector unreachable ({type(exc).__name__})") from None
         except ValueError:
             body = None  # a 2xx without a JSON body: sent, but no id
@@ -571,7 +572,7 @@ class InvokeAnswer(Model):
     invoke body with msrest, so the body must be a Model.
     """
 
-    _attribute_map = {
+    _attribute_map = {  # noqa: RUF012 - msrest reads this class attribute as it is
         "status_code": {"key": "statusCode", "type": "int"},
         "type": {"key": "type", "type": "str"},
         "value": {"key": "value", "type": "object"},
@@ -1109,16 +1110,16 @@ class TeamsAdapter:
 
 
 __all__ = [
+    "AccessTokens",
+    "BotConnector",
+    "ConnectorError",
+    "ConnectorPool",
+    "ConversationReferences",
+    "SigningKeys",
     "TeamsAdapter",
     "TeamsAuthentication",
     "TeamsBot",
     "TeamsNotifier",
-    "SigningKeys",
-    "AccessTokens",
-    "ConnectorPool",
-    "BotConnector",
-    "ConnectorError",
-    "ConversationReferences",
     "strip_mentions",
     "where_of",
 ]

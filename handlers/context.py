@@ -8,8 +8,9 @@ whether the user is on the onboarding team).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 from cards.model import Card
 from handlers.card_cache import CardCache

@@ -19,6 +19,7 @@ loop to call.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from cards.model import Card
@@ -99,6 +100,11 @@ def delivery_for(catalog: Catalog, team_t: Translator, esc: Escalation, item: Ou
     return None
 
 
+def _counted(number: int) -> Callable[[Escalation], Escalation]:
+    """The record with reminder ``number`` counted (never counting back)."""
+    return lambda esc: replace(esc, reminders=max(esc.reminders, number))
+
+
 class Notifications:
     """The policy above, with the store around it, for the delivery loop of ``bot/``."""
 
@@ -148,7 +154,7 @@ class Notifications:
             if not await store.add(f"esc:reminded:{esc_id}:{int(due)}", owner, ttl=REMINDER_CLAIM_TTL):
                 continue  # another replica announces this one
             number = esc.reminders + 1
-            await self.records.change(esc_id, lambda e, n=number: replace(e, reminders=max(e.reminders, n)))
+            await self.records.change(esc_id, _counted(number))
             await store.index_put(REMIND_INDEX, esc_id, next_reminder(catalog, esc, now))
             for item in reminder_items(catalog, esc, number, self.services.platforms):
                 await self.outbox.put(item, now)

@@ -46,7 +46,7 @@ def guidance(ctx: View, lang: Lang | None = None) -> str:
     t = Translator(lang, ctx.catalog.texts, ctx.strict_texts)
     team = ctx.catalog.onboarding
     configured = team.before_access_guidance
-    template = configured.get(lang) if configured else None  # type: ignore[call-overload]
+    template = configured.get(lang) if configured else None
     if ctx.account is None:
         return t("access.guidance_no_account", team=team.name_in(lang), team_email=team.email)
     manager = ctx.account.team.account_manager

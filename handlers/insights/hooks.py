@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from handlers.context import Context, Services
 from handlers.escalation_records import ACKNOWLEDGED, OPEN, RESOLVED, Escalation

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 from cards.model import Block, Button, Card, Choice, Divider, Fields, Form, Note, SelectInput, Style, Text
-from handlers.turn import FormErrors
 from handlers.catalog import Catalog
 from handlers.context import Context
 from handlers.escalation_records import URGENCIES
@@ -21,7 +20,7 @@ from handlers.insights.figures import EscalationFigures, Figures, gather
 from handlers.insights.lessons import Lesson, Lessons, phrase_of
 from handlers.insights.samples import Sample, Samples
 from handlers.router import Route, Router
-from handlers.turn import ConversationKind, OpenForm, Platform, Reply, Response, Turn, TurnKind
+from handlers.turn import ConversationKind, FormErrors, OpenForm, Platform, Reply, Response, Turn, TurnKind
 
 STATS = "ins.stats"
 SAMPLES = "ins.samples"
@@ -36,7 +35,7 @@ _NUMBER = re.compile(r"(\d{1,4})\s*$")
 def duration(t: Translator, seconds: float | None) -> str:
     if seconds is None:
         return t("insights.none")
-    minutes = int(round(seconds / 60))
+    minutes = round(seconds / 60)
     if minutes < 60:
         return t("insights.minutes", n=minutes)
     hours, rest = divmod(minutes, 60)
@@ -177,7 +176,8 @@ def _elsewhere(ctx: Context) -> Reply:
 async def stats(turn: Turn, ctx: Context) -> Response:
     if not _private_place(turn, ctx):
         return _elsewhere(ctx)
-    wanted = turn.data.get("days") or (_NUMBER.search(turn.text).group(1) if _NUMBER.search(turn.text) else "7")
+    number = _NUMBER.search(turn.text)
+    wanted = turn.data.get("days") or (number.group(1) if number else "7")
     days = 30 if wanted == "30" else 7
     now = ctx.now()
     figures = await gather(ctx.store, ctx.catalog, now, days)
