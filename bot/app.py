@@ -10,44 +10,66 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
 
 from bot.background import Background
 from bot.config import load_catalog
+from bot.console import ConsoleNotifier
 from bot.delivery import Deliverer
 from bot.metrics import CONTENT_TYPE, Metrics
-from bot.usage_metrics import UsageMetrics
+from bot.services import build_services
 from bot.settings import Settings
 from bot.stores import snapshot
 from bot.stores.memory import MemoryStore
+from bot.usage_metrics import UsageMetrics
 from handlers.accounts import TURN_KEY_PREFIXES
 from handlers.app import build_router
 from handlers.catalog import Catalog
-from handlers.context import Services
-from handlers.insights.options import EXTRAS_KEY as INSIGHTS, InsightsOptions
-from handlers.limits import Limits
-from handlers.ports import Clock, Store, StoreUnavailable
-from handlers.router import Dispatcher
+from handlers.ports import Clock, Notifier, Store, StoreUnavailable
+from handlers.router import Dispatcher, Router
+
+if TYPE_CHECKING:
+    from bot.slack import SlackAdapter
+    from bot.teams import TeamsAdapter
 
 log = logging.getLogger(__name__)
+
+Probe = Callable[[], Awaitable[tuple[object, bool]]]
+"""A readiness check for ``/readyz``: (what to show, healthy)."""
+
+
+@dataclass(eq=False)
+class Running:
+    """What the app opens when it starts and closes when it stops (``cleanup_ctx``).
+
+    Empty until then: routes and tests read it only while the app runs. A platform that
+    is not configured stays None."""
+
+    store: Store | None = None
+    session: aiohttp.ClientSession | None = None
+    dispatcher: Dispatcher | None = None
+    slack: SlackAdapter | None = None
+    teams: TeamsAdapter | None = None
+    deliverer: Deliverer | None = None
+    probes: dict[str, Probe] = field(default_factory=dict)
+
 
 SETTINGS = web.AppKey("settings", Settings)
 CATALOG = web.AppKey("catalog", Catalog)
 METRICS = web.AppKey("metrics", Metrics)
 BACKGROUND = web.AppKey("background", Background)
-STORE = web.AppKey("store", object)
-DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-SESSION = web.AppKey("session", aiohttp.ClientSession)
-EXTRAS = web.AppKey("extras", dict)
+RUNNING = web.AppKey("running", Running)
 
 StoreFactory = Callable[[Settings], Awaitable[Store]]
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 async def open_store(settings: Settings) -> Store:
@@ -93,6 +115,7 @@ def create_app(
     clock: Clock = utc_now,
     session: aiohttp.ClientSession | None = None,
     strict_texts: bool = False,
+    router: Router | None = None,
     run_delivery: bool = True,
     delivery_interval: float = 0.5,
     persist_state: bool = False,
@@ -102,6 +125,8 @@ def create_app(
     ``persist_state`` (``serve`` sets it): with the embedded store, restore the state
     saved in ``settings.state_dir`` at start, and on shutdown deliver what is due for up
     to ``settings.shutdown_drain_seconds``, then save the rest there.
+
+    ``router``: the routes to answer with (a test's own); the handlers' by default.
     """
     catalog = catalog if catalog is not None else load_catalog(settings.config_dir)
     app = web.Application(client_max_size=settings.max_body_bytes)
@@ -110,8 +135,8 @@ def create_app(
     app[CATALOG] = catalog
     counters = app[METRICS] = Metrics()
     app[BACKGROUND] = Background(on_failure=lambda: counters.bug("any", "background"))
-    app[EXTRAS] = {}
-    router = build_router()
+    running = app[RUNNING] = Running()
+    routes = router if router is not None else build_router()
     usage_meter = UsageMetrics(app[METRICS].registry)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
@@ -123,37 +148,26 @@ def create_app(
         if snapshot_store is not None:
             snapshot.load(snapshot_store, settings.state_dir)
         wake = asyncio.Event()
-        services = Services(
-            catalog=catalog,
-            store=the_store,
-            clock=clock,
-            command=settings.slack_command,
-            strict_texts=strict_texts,
-            wake_outbox=wake.set,
-            limits=Limits(settings.rate_limit_per_user, settings.rate_limit_per_conversation, settings.rate_limit_escalations),
-            report_error=counters.bug,
-            platforms=frozenset(p for p, on in (("slack", settings.slack_enabled), ("teams", settings.teams_enabled)) if on),
-            extras={INSIGHTS: InsightsOptions(settings.question_sample_days, usage_meter)},
-        )
-        app[STORE] = the_store
-        app[SESSION] = http
-        router.prepare(catalog)  # the question matcher's tables, before the first question
-        app[DISPATCHER] = Dispatcher(router, services)
+        services = build_services(settings, catalog, the_store, clock, strict_texts=strict_texts,
+                                  wake_outbox=wake.set, report_error=counters.bug, meter=usage_meter)
+        running.store = the_store
+        running.session = http
+        routes.prepare(catalog)  # the question matcher's tables, before the first question
+        dispatcher = running.dispatcher = Dispatcher(routes, services)
+        notifiers: dict[str, Notifier] = {"console": ConsoleNotifier()}
         if settings.slack_enabled:
             from bot.slack import SlackAdapter
 
-            slack = SlackAdapter(settings, app[DISPATCHER], the_store, http, app[METRICS], app[BACKGROUND])
-            app[EXTRAS]["slack"] = slack
+            slack = running.slack = SlackAdapter(settings, dispatcher, the_store, http, app[METRICS], app[BACKGROUND])
+            notifiers["slack"] = slack.notifier
         if settings.teams_enabled:
             from bot.teams import TeamsAdapter
 
-            teams = TeamsAdapter(settings, app[DISPATCHER], the_store, http, app[METRICS], app[BACKGROUND])
+            teams = running.teams = TeamsAdapter(settings, dispatcher, the_store, http, app[METRICS], app[BACKGROUND])
             await teams.start()
-            app[EXTRAS]["teams"] = teams
-        notifiers = {name: app[EXTRAS][name].notifier for name in ("slack", "teams") if name in app[EXTRAS]}
-        deliverer = Deliverer(services, notifiers, app[METRICS], wake=wake, interval=delivery_interval)
-        app[EXTRAS]["deliverer"] = deliverer
-        app[EXTRAS]["readiness"] = {"outbox": deliverer.readiness}
+            notifiers["teams"] = teams.notifier
+        deliverer = running.deliverer = Deliverer(services, notifiers, app[METRICS], wake=wake, interval=delivery_interval)
+        running.probes["outbox"] = deliverer.readiness
         stop = asyncio.Event()
         loop_task = asyncio.get_running_loop().create_task(deliverer.run(stop)) if run_delivery else None
         yield
@@ -177,10 +191,10 @@ def create_app(
             else:
                 log.info("embedded store: delivered %d notifications while stopping; %d still owed, saved with "
                          "everything else to %s for the next start", sent, left, path)
-        if "slack" in app[EXTRAS]:
-            await app[EXTRAS]["slack"].close()
-        if "teams" in app[EXTRAS]:
-            await app[EXTRAS]["teams"].close()
+        if running.slack is not None:
+            await running.slack.close()
+        if running.teams is not None:
+            await running.teams.close()
         if own_store:
             close = getattr(the_store, "close", None)
             if close is not None:
@@ -193,7 +207,7 @@ def create_app(
     async def slack_events(request: web.Request) -> web.StreamResponse:
         if (refused := _too_large(request, max_bytes)) is not None:
             return refused
-        adapter = request.app[EXTRAS].get("slack")
+        adapter = request.app[RUNNING].slack
         if adapter is None:
             return web.json_response({"error": "Slack is not configured on this server"}, status=404)
         return await adapter.handle(request)
@@ -201,7 +215,7 @@ def create_app(
     async def teams_messages(request: web.Request) -> web.StreamResponse:
         if (refused := _too_large(request, max_bytes)) is not None:
             return refused
-        adapter = request.app[EXTRAS].get("teams")
+        adapter = request.app[RUNNING].teams
         if adapter is None:
             return web.json_response({"error": "Teams is not configured on this server"}, status=404)
         return await adapter.handle(request)
@@ -213,12 +227,14 @@ def create_app(
         checks: dict[str, object] = {"config": "loaded"}
         ok = True
         try:
-            await asyncio.wait_for(request.app[STORE].ping(), timeout=2)
+            store = request.app[RUNNING].store
+            assert store is not None  # set when the app started
+            await asyncio.wait_for(store.ping(), timeout=2)
             checks["store"] = "reachable"
-        except (StoreUnavailable, asyncio.TimeoutError, OSError):
+        except (TimeoutError, StoreUnavailable, OSError):
             checks["store"] = "unreachable"
             ok = False
-        for name, probe in request.app[EXTRAS].get("readiness", {}).items():
+        for name, probe in request.app[RUNNING].probes.items():
             detail, healthy = await probe()
             checks[name] = detail
             ok = ok and healthy

@@ -16,7 +16,7 @@ from typing import TypeVar
 _T = TypeVar("_T")
 
 
-async def within(task: "asyncio.Future[_T]", budget: float) -> _T:
+async def within(task: asyncio.Future[_T], budget: float) -> _T:
     """``task``'s result if it is ready within ``budget`` seconds, else TimeoutError.
 
     The task is shielded: a caller that stops waiting leaves it running.

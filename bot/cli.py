@@ -10,8 +10,9 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import NoReturn
 
 from bot import logs
 from bot.settings import Settings, SettingsError
@@ -132,7 +133,7 @@ async def _console(settings: Settings, catalog, clock, account: str, user: str, 
 
     store = await open_store(settings)
     try:
-        await run_console(catalog, clock, account, user, lang, store=store)
+        await run_console(settings, catalog, clock, account, user, lang, store=store)
     finally:
         close = getattr(store, "close", None)
         if close is not None:

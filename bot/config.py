@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from handlers.catalog import LANGS, Account, Catalog, OnboardingTeam, Routing, Site
 
@@ -88,7 +89,7 @@ def _where(loc: tuple[Any, ...], data: Any) -> str:
     return ": ".join(segments)
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     """Pydantic's message without its machinery ("Value error, ...")."""
     if error.get("type") == "missing":
         return "required, but missing"
@@ -225,7 +226,7 @@ def load_catalog(config_dir: Path | str) -> Catalog:
             accounts=parts["accounts.yaml"].accounts,
             onboarding=parts["onboarding.yaml"],
             routing=parts["routing.yaml"],
-            texts=texts,
+            texts=texts,  # type: ignore[arg-type]  # the languages are checked above, and the model validates them
         )
     except ValidationError as exc:
         raise ConfigError([Problem(str(root), _where(tuple(e["loc"]), None), _message(e)) for e in exc.errors()]) from None

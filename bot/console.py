@@ -18,19 +18,24 @@ import asyncio
 import re
 import sys
 import threading
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
 
+from bot.services import build_services
+from bot.settings import Settings
 from cards.model import Button, Card, SelectInput, TextInput
 from cards.text import render_form_text, render_text, terminal
 from handlers.app import build_router
 from handlers.catalog import Catalog, Lang
-from handlers.context import Services
 from handlers.escalation_records import Escalations
 from handlers.escalations import ACK, ASSIGN, REOPEN, RESOLVE, RESOLVE_SUBMIT, SHOW, team_card_for, team_translator
 from handlers.i18n import Translator
-from handlers.ports import Clock, Store, StoreUnavailable
+from handlers.ports import Clock, Store, StoreUnavailable, Target
 from handlers.router import Dispatcher
 from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Platform, Reply, Response, Turn, TurnKind, Where
+
+if TYPE_CHECKING:
+    from handlers.matching import Index
 
 _TEAM_ACTION = re.compile(r"^(ack|acknowledge|assign|resolve|reopen)\s+(esc-?)?(\d{1,9})(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
 _ACTIONS = {"ack": ACK, "acknowledge": ACK, "assign": ASSIGN, "resolve": RESOLVE, "reopen": REOPEN}
@@ -38,17 +43,29 @@ _CANCEL = ("cancel", "annuler", "/cancel")
 _INBOX = ("inbox", "escalations")
 
 
+class ConsoleNotifier:
+    """The console's ``handlers.ports.Notifier``: it posts nothing. Someone at a console
+    (sharing a server's Redis) reads what changed with ``status`` there; an item owed to
+    a console conversation is done once it is reached."""
+
+    async def post(self, target: Target, card: Card) -> str:
+        return ""
+
+    async def update(self, target: Target, ref: str, card: Card) -> None:
+        return None
+
+
 class Console:
     """One terminal conversation in the account's console channel."""
 
-    def __init__(self, catalog: Catalog, clock: Clock, out: TextIO, account: str, user: str, lang: str | None,
-                 store: Store) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, clock: Clock, out: TextIO, account: str, user: str,
+                 lang: str | None, store: Store) -> None:
         self.catalog = catalog
         self.out = out
         self.where = Where(Platform.CONSOLE, "console", account, ConversationKind.CHANNEL)
         self.user = user
         self.locale = lang
-        self.services = Services(catalog=catalog, store=store, clock=clock, command="")
+        self.services = build_services(settings, catalog, store, clock, console=True)
         self.dispatcher = Dispatcher(build_router(), self.services)
         self.member = catalog.onboarding.member_for("console", user)
         known = catalog.account(account)
@@ -59,7 +76,7 @@ class Console:
         self.last_form: OpenForm | None = None
         self.last_values: dict[str, str] = {}
         self.last_question = ""
-        self._index = None
+        self._index: Index | None = None
 
     @property
     def t(self) -> Translator:
@@ -261,7 +278,7 @@ def _escalation_of(response: object) -> str:
     return ""
 
 
-def _reader(read: Callable[[], str]) -> "asyncio.Queue[str]":
+def _reader(read: Callable[[], str]) -> asyncio.Queue[str]:
     """Lines from ``read`` on a daemon thread: a thread blocked on the terminal never
     holds up the exit (``asyncio.to_thread`` would, until Enter is pressed)."""
     loop = asyncio.get_running_loop()
@@ -281,10 +298,10 @@ def _reader(read: Callable[[], str]) -> "asyncio.Queue[str]":
     return lines
 
 
-async def run_console(catalog: Catalog, clock: Clock, account: str, user: str, lang: str | None, *,
+async def run_console(settings: Settings, catalog: Catalog, clock: Clock, account: str, user: str, lang: str | None, *,
                       store: Store, read_line: Callable[[], str] | None = None, out: TextIO = sys.stdout) -> None:
     """Talk until end of input (Ctrl-D); the caller turns Ctrl-C into a quiet exit."""
-    console = Console(catalog, clock, out, account, user, lang, store)
+    console = Console(settings, catalog, clock, out, account, user, lang, store)
     await console.start()
     lines = _reader(read_line or sys.stdin.readline)
     while True:

@@ -3,38 +3,25 @@
 Runs as one background task per replica. Items are leased in the store before they are
 sent, so several replicas never send the same item at once; a failed send is retried
 with exponential backoff (or the platform's Retry-After), a permanent failure is parked
-and reported on ``/readyz`` instead of dropped. Reminders are claimed per escalation and
-reminder number, so each is announced once across replicas.
+and reported on ``/readyz`` instead of dropped. What each item sends, and which reminders
+are due, is the domain's policy (``handlers.notifications``); where a platform finds a
+conversation (a Teams service URL, say) is that platform's notifier's business.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import time
 import uuid
-from dataclasses import replace
-from typing import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
-from handlers.catalog import Catalog
-from handlers.context import Services
-from handlers.escalation_records import ACKNOWLEDGED, NOTIFY_INDEX, REMIND_INDEX, RESOLVED, Escalations
-from handlers.escalations import (
-    queue_notifications,
-    remind_after,
-    reminder_card,
-    requester_card,
-    team_card_for,
-    team_targets,
-    team_translator,
-)
-from handlers.i18n import Translator
-from handlers.insights import digest
-from handlers.outbox import Outbox, OutboxItem
-from handlers.ports import DeliveryError, Notifier, StoreUnavailable, Target
 from bot.metrics import Metrics
+from handlers.context import Services
+from handlers.notifications import Notifications
+from handlers.outbox import Outbox, OutboxItem
+from handlers.ports import DeliveryError, Notifier, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +46,11 @@ class Deliverer:
         self.metrics = metrics
         self.interval = interval
         self.outbox = Outbox(services.store)
-        self.records = Escalations(services.store)
+        self.notifications = Notifications(services)
         self.owner = uuid.uuid4().hex
         self.wake = wake or asyncio.Event()
         self.dead_count = 0
         self.last_error = ""
-
-    @property
-    def catalog(self) -> Catalog:
-        return self.services.catalog
 
     def now(self) -> float:
         return self.services.clock().timestamp()
@@ -85,7 +68,7 @@ class Deliverer:
             self.wake.clear()
             try:
                 await asyncio.wait_for(self.wake.wait(), timeout=self.interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def drain(self, seconds: float) -> int:
@@ -116,7 +99,7 @@ class Deliverer:
         pass. Returns items delivered."""
         await self.sweep()
         await self.remind()
-        await digest.queue_due_digest(self.services, self.owner)
+        await self.notifications.queue_digest(self.owner)
         delivered = 0
         for item_id in await self.outbox.due(self.now()):
             if stop is not None and stop.is_set():
@@ -175,72 +158,25 @@ class Deliverer:
                 delay = min(delay * 2, 1.0)
 
     async def _send(self, item: OutboxItem) -> None:
-        if item.target.platform == "console":
-            return  # someone at a console (sharing this Redis) reads updates with status there
         notifier = self.notifiers.get(item.target.platform)
         if notifier is None:
             raise DeliveryError(f"{item.target.platform} is not enabled on this server", permanent=True)
-        if item.kind == digest.KIND:
-            await notifier.post(await self._complete(item.target), await digest.digest_card(self.services, item.escalation))
+        delivery = await self.notifications.prepare(item)
+        if delivery is None:
             return
-        esc = await self.records.get(item.escalation)
-        if esc is None:
-            return  # nothing to say about a record that does not exist
-        target = await self._complete(item.target)
-        if item.kind == "team":
-            card = team_card_for(self.catalog, team_translator(self.services), esc)
-            ref = esc.team_refs.get(target.platform)
-            if ref:
-                await notifier.update(target, ref, card)
-            else:
-                ref = await notifier.post(target, card)
-                await self._bookkeep(lambda: self.records.change(
-                    esc.id, lambda e: replace(e, team_refs={**e.team_refs, target.platform: ref})))
-        elif item.kind == "requester":
-            t = Translator(esc.lang if esc.lang in ("en", "fr") else "en", self.catalog.texts)  # type: ignore[arg-type]
-            await notifier.post(target, requester_card(self.catalog, t, esc, item.event))
-        elif item.kind == "reminder":
-            if esc.state == "open":
-                await notifier.post(target, reminder_card(self.catalog, team_translator(self.services), esc, self.services.clock()))
-
-    async def _complete(self, target: Target) -> Target:
-        """A Teams conversation needs its service URL: take it from the stored reference."""
-        if target.platform != "teams" or target.service_url:
-            return target
-        raw = await self.services.store.get(f"teams:ref:{target.conversation}")
-        if not raw:
-            raise DeliveryError("no Teams conversation reference stored for this conversation", permanent=True)
-        ref = json.loads(raw)
-        # The keys ``bot.teams.reference_of`` writes.
-        return replace(target, service_url=str(ref.get("service_url", "")), tenant=target.tenant or str(ref.get("tenant_id", "")))
+        if delivery.update:
+            await notifier.update(item.target, delivery.update, delivery.card)
+            return
+        ref = await notifier.post(item.target, delivery.card)
+        await self._bookkeep(lambda: self.notifications.delivered(item, delivery, ref))
 
     async def sweep(self) -> None:
-        """Queue notifications a crash or a store blip left unqueued (write-ahead marks)."""
-        for esc_id, _ in await self.services.store.index_range(NOTIFY_INDEX, max_score=self.now(), limit=20):
-            esc = await self.records.get(esc_id)
-            if esc is None:
-                await self.services.store.index_remove(NOTIFY_INDEX, esc_id)
-                continue
-            await queue_notifications(self.services, esc)
+        """Queue notifications a crash or a store blip left unqueued."""
+        await self.notifications.sweep(self.now())
 
     async def remind(self) -> None:
-        """Re-announce escalations nobody acknowledged, once per interval, across replicas."""
-        now = self.now()
-        for esc_id, due in await self.services.store.index_range(REMIND_INDEX, max_score=now, limit=20):
-            esc = await self.records.get(esc_id)
-            if esc is None or esc.state in (ACKNOWLEDGED, RESOLVED):
-                await self.services.store.index_remove(REMIND_INDEX, esc_id)
-                continue
-            # The claim is on the due time, not on a counter read from the record: a replica
-            # that read the record before another one moved the due time cannot claim twice.
-            if not await self.services.store.add(f"esc:reminded:{esc_id}:{int(due)}", self.owner, ttl=7 * 24 * 3600):
-                continue  # another replica announces this one
-            number = esc.reminders + 1
-            await self.records.change(esc_id, lambda e, n=number: replace(e, reminders=max(e.reminders, n)))
-            await self.services.store.index_put(REMIND_INDEX, esc_id, now + remind_after(self.catalog, esc.urgency))
-            for target in team_targets(self.catalog, self.services.platforms):
-                item = OutboxItem(f"{esc_id}:reminder:{number}:{target.platform}", "reminder", esc_id, target, event=number)
-                await self.outbox.put(item, now)
+        """Queue the reminders that are due (the policy decides which, once across replicas)."""
+        await self.notifications.remind(self.owner, self.now())
 
     async def readiness(self) -> tuple[object, bool]:
         """For /readyz, which anyone can reach: counts only. Which items were parked and

@@ -21,7 +21,8 @@ import json
 import logging
 import re
 import time
-from typing import Iterable
+from collections.abc import Iterable
+from typing import TextIO
 
 _TOKENS = re.compile(r"\b(xox[abprs]-[A-Za-z0-9-]{6,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)")
 _REDIS_PASSWORD = re.compile(r"(redis(?:s)?://[^:/@\s]*:)([^@\s]+)(@)")
@@ -118,8 +119,8 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure(level: str, fmt: str, secrets: Iterable[str], stream: object = None) -> None:
-    handler = logging.StreamHandler(stream)  # type: ignore[arg-type]
+def configure(level: str, fmt: str, secrets: Iterable[str], stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()

@@ -6,9 +6,9 @@ stray ``repr`` or log line shows ``***`` instead of the value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 
 class Secret(str):
@@ -101,10 +101,9 @@ class Settings:
     rate_limit_escalations: int = 5
     lookup_budget_seconds: float = 0.5
     question_sample_days: int = 30
-    extras: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
         log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
         if log_format not in ("text", "json"):
             raise SettingsError(f"LOG_FORMAT must be 'json' or 'text', got {log_format!r}")

@@ -16,19 +16,20 @@ import json
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import replace
-from typing import Any, Awaitable, Callable, Hashable, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
-from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
+from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
@@ -308,7 +309,7 @@ class SlackAdapter:
             token=settings.slack_bot_token,
             base_url=settings.slack_api_url,
             session=session,
-            timeout=settings.slack_api_timeout,  # type: ignore[arg-type] - seconds, any float
+            timeout=settings.slack_api_timeout,  # type: ignore[arg-type]  # seconds, any float
         )
         self.notifier = SlackNotifier(self.client)
         self.verifier = SignatureVerifier(settings.slack_signing_secret)
@@ -362,7 +363,7 @@ class SlackAdapter:
             self.metrics.rejected.labels("slack", "signature").inc()
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
-            bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
+            bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)  # type: ignore[arg-type]  # bolt reads it only
         except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError):
             self.metrics.rejected.labels("slack", "malformed").inc()
             return web.json_response({"error": "malformed request"}, status=400)
@@ -701,7 +702,7 @@ class SlackAdapter:
         if reply.card is None:
             return _text_blocks(reply.text)
         card = reply.card
-        return dict(_kept_for(self._rendered, id(card), card, lambda: blockkit.render_message(card)))
+        return dict(_kept_for(self._rendered, id(card), card, lambda: blockkit.render_message(card)))  # type: ignore[arg-type]
 
     def _ack_body(self, reply: Reply) -> str:
         """A slash command's answer as the JSON body of the acknowledgement.
@@ -843,4 +844,4 @@ def _slack_error(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-__all__ = ["SlackAdapter", "SlackNotifier", "LocaleCache", "conversation_kind"]
+__all__ = ["LocaleCache", "SlackAdapter", "SlackNotifier", "conversation_kind"]

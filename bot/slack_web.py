@@ -20,6 +20,6 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 class BoundedWebClient(AsyncWebClient):
     """``AsyncWebClient`` whose every method returns or raises within ``timeout`` seconds."""
 
-    async def api_call(self, *args: Any, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
+    async def api_call(self, *args: Any, **kwargs: Any) -> AsyncSlackResponse:
         async with asyncio.timeout(self.timeout):
             return await super().api_call(*args, **kwargs)

@@ -45,7 +45,9 @@ import copy
 import json
 import logging
 import time
-from typing import Any, Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import replace
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -184,7 +186,7 @@ class TeamsAuthentication(BotFrameworkAuthentication):
     anonymous, the way the SDK treats a bot without credentials (Bot Framework Emulator).
     """
 
-    def __init__(self, app_id: str, keys: SigningKeys | None, connectors: "ConnectorPool") -> None:
+    def __init__(self, app_id: str, keys: SigningKeys | None, connectors: ConnectorPool) -> None:
         self.app_id = app_id
         self.keys = keys
         self.connectors = connectors
@@ -356,7 +358,7 @@ class AccessTokens:
                     log.warning("the token endpoint refused the bot's credentials: HTTP %s %s", resp.status, code)
                     raise ConnectorError(f"token endpoint HTTP {resp.status} {code}".strip(), status=503)
                 return str(body["access_token"]), float(body.get("expires_in") or 3600)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
             raise ConnectorError(f"token endpoint unreachable ({type(exc).__name__})", status=503) from None
 
 
@@ -429,7 +431,7 @@ class BotConnector:
                 if resp.status >= 400:
                     raise await self._error(resp)
                 body = await resp.json(content_type=None) if resp.content_length != 0 else None
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise ConnectorError(f"bot connector unreachable ({type(exc).__name__})") from None
         except ValueError:
             body = None  # a 2xx without a JSON body: sent, but no id
@@ -570,7 +572,7 @@ class InvokeAnswer(Model):
     invoke body with msrest, so the body must be a Model.
     """
 
-    _attribute_map = {
+    _attribute_map = {  # noqa: RUF012 - msrest reads this class attribute as it is
         "status_code": {"key": "statusCode", "type": "int"},
         "type": {"key": "type", "type": "str"},
         "value": {"key": "value", "type": "object"},
@@ -633,10 +635,16 @@ class ConversationReferences:
         self._written[conversation] = value
 
     async def get(self, conversation: str) -> dict[str, str] | None:
+        """The stored reference, or None (also when the store cannot be reached)."""
         try:
-            raw = await self.store.get(REF_PREFIX + conversation)
+            return await self.load(conversation)
         except StoreUnavailable:
             return None
+
+    async def load(self, conversation: str) -> dict[str, str] | None:
+        """The stored reference, or None; raises ``StoreUnavailable``, so that the outbox
+        retries an item later instead of parking it for want of a service URL."""
+        raw = await self.store.get(REF_PREFIX + conversation)
         try:
             value = json.loads(raw) if raw else None
         except ValueError:
@@ -709,11 +717,17 @@ class TeamsNotifier:
         except ConnectorError as exc:
             raise exc.delivery_error() from None
 
+    async def locate(self, target: Target) -> Target:
+        """``target`` with the service URL and tenant stored when the bot last heard from
+        its conversation, where the target does not name them (a team channel in config)."""
+        if target.service_url:
+            return target
+        stored = await self.references.load(target.conversation) or {}
+        return replace(target, service_url=str(stored.get("service_url", "")),
+                       tenant=target.tenant or str(stored.get("tenant_id", "")))
+
     async def _connector(self, target: Target) -> BotConnector:
-        service_url = target.service_url
-        if not service_url:
-            stored = await self.references.get(target.conversation)
-            service_url = (stored or {}).get("service_url", "")
+        service_url = (await self.locate(target)).service_url
         if not service_url:
             raise DeliveryError("teams: no service URL known for this conversation (the bot never heard from it)", permanent=True)
         return self.connectors.get(service_url)
@@ -1096,16 +1110,16 @@ class TeamsAdapter:
 
 
 __all__ = [
+    "AccessTokens",
+    "BotConnector",
+    "ConnectorError",
+    "ConnectorPool",
+    "ConversationReferences",
+    "SigningKeys",
     "TeamsAdapter",
     "TeamsAuthentication",
     "TeamsBot",
     "TeamsNotifier",
-    "SigningKeys",
-    "AccessTokens",
-    "ConnectorPool",
-    "BotConnector",
-    "ConnectorError",
-    "ConversationReferences",
     "strip_mentions",
     "where_of",
 ]

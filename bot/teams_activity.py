@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from botbuilder.schema import Activity
 
@@ -104,9 +105,10 @@ def locale_of(activity: Activity) -> str | None:
 def bot_mentions(activity: Activity) -> list[Mapping[str, Any]]:
     """The mention entities that point at the bot (``mentioned.id`` is the recipient's id)."""
     bot_id = activity.recipient.id if activity.recipient is not None else None
-    found = []
+    found: list[Mapping[str, Any]] = []
     for mention in entities(activity, "mention"):
         mentioned = mention.get("mentioned") if isinstance(mention.get("mentioned"), dict) else {}
+        assert mentioned is not None
         if bot_id and mentioned.get("id") == bot_id:
             found.append(mention)
     return found
@@ -133,6 +135,7 @@ def strip_mentions(text: str, mentions: Sequence[Mapping[str, Any]]) -> str:
     for mention in mentions:
         entity_text = str(mention.get("text") or "")
         mentioned = mention.get("mentioned") if isinstance(mention.get("mentioned"), dict) else {}
+        assert mentioned is not None
         for candidate in (entity_text, str(mentioned.get("name") or "")):
             if _name_key(candidate):
                 names.add(_name_key(candidate))

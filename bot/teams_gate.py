@@ -8,7 +8,8 @@ parsed body, before the SDK deserializes the activity or any turn starts.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 TEAMS_CHANNEL = "msteams"
 EMULATOR_CHANNEL = "emulator"

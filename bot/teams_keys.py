@@ -11,8 +11,9 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 import jwt
@@ -104,7 +105,7 @@ class SigningKeys:
     async def _fetch_and_keep(self) -> None:
         try:
             keys = await self._fetch()
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError, KeyError, TypeError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("fetching Bot Framework signing keys failed (%s); keeping %d known keys", type(exc).__name__, len(self._keys))
             return
         self._keys = keys

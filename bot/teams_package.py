@@ -21,9 +21,10 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.settings import Settings
@@ -292,4 +293,4 @@ def write_teams_package(settings: Settings, catalog: Catalog, out_path: Path | s
     return out
 
 
-__all__ = ["write_teams_package", "teams_manifest", "color_icon", "outline_icon", "png", "PackageError"]
+__all__ = ["PackageError", "color_icon", "outline_icon", "png", "teams_manifest", "write_teams_package"]

@@ -16,9 +16,9 @@ shows such a run as the characters typed: no link, mention or formatting.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Mapping, Union
 
 VERBATIM_OPEN = "\ue000"
 VERBATIM_CLOSE = "\ue001"
@@ -109,7 +109,7 @@ class Divider:
     """A thin separator between groups of blocks."""
 
 
-Block = Union[Text, Fields, Contact, Note, Divider]
+Block = Text | Fields | Contact | Note | Divider
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +163,7 @@ class SelectInput:
     error: str = ""
 
 
-Input = Union[TextInput, SelectInput]
+Input = TextInput | SelectInput
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,12 +44,12 @@ from cards.text import SHRINK_STEPS, Span, button_rows, parse_inline, plain, ren
 from cards.typography import one_line, phone_label, tel_uri
 
 __all__ = (
-    "render_message",
-    "render_modal",
-    "render_home",
+    "is_link_action",
     "parse_action",
     "parse_view_submission",
-    "is_link_action",
+    "render_home",
+    "render_message",
+    "render_modal",
 )
 
 # Documented Block Kit limits (api.slack.com/reference/block-kit), in characters.
@@ -225,7 +225,7 @@ def _split_line(spans: Sequence[Span], limit: int) -> list[str]:
     for atom in _atoms(spans):
         candidates = [atom] if len(_line_mrkdwn([atom])) <= limit else _cut_atom(atom, limit)
         for a in candidates:
-            while group and len(_line_mrkdwn(group + [a]).rstrip()) > limit:
+            while group and len(_line_mrkdwn([*group, a]).rstrip()) > limit:
                 # Prefer ending the piece at the last sentence end in its second half.
                 cut = len(group)
                 for j in range(len(group) - 1, len(group) // 2 - 1, -1):

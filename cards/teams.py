@@ -43,12 +43,12 @@ from cards.text import SHRINK_STEPS, Span, button_rows, parse_inline, plain, sho
 from cards.typography import one_line, phone_label, tel_uri
 
 __all__ = (
-    "render_card",
-    "render_attachment",
-    "render_form",
+    "CONTENT_TYPE",
     "parse_invoke_value",
     "parse_submit_value",
-    "CONTENT_TYPE",
+    "render_attachment",
+    "render_card",
+    "render_form",
 )
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"

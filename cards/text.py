@@ -20,8 +20,17 @@ from dataclasses import dataclass
 from cards.model import VERBATIM_CLOSE, VERBATIM_OPEN, Card, Contact, Divider, Fields, Form, Note, SelectInput, Text, TextInput
 
 __all__ = (
-    "Span", "parse_inline", "plain", "readable", "terminal", "split_lines", "button_rows", "render_text",
-    "render_form_text", "shortened", "SHRINK_STEPS",
+    "SHRINK_STEPS",
+    "Span",
+    "button_rows",
+    "parse_inline",
+    "plain",
+    "readable",
+    "render_form_text",
+    "render_text",
+    "shortened",
+    "split_lines",
+    "terminal",
 )
 
 
@@ -199,7 +208,7 @@ def shortened(card: Card, budget: int) -> Card:
             return Fields(tuple((label, _cut(value, budget // 4, 4)) for label, value in block.items))
         return block
 
-    return Card(card.title, tuple(one(b) for b in card.blocks), card.buttons, card.fallback)  # type: ignore[arg-type]
+    return Card(card.title, tuple(one(b) for b in card.blocks), card.buttons, card.fallback)  # type: ignore[misc]
 
 
 def readable(text: str) -> str:

@@ -8,7 +8,7 @@ the same object afterwards, which also lets an adapter keep its rendering of it.
 
 from __future__ import annotations
 
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 from cards.model import Card
 

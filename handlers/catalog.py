@@ -216,7 +216,7 @@ class OnboardingTeam(_Model):
     teams: TeamsTarget | None = None
     members: tuple[Member, ...] = Field(min_length=1)
     remind_after_minutes: dict[Literal["normal", "urgent"], int] = Field(
-        default_factory=lambda: {"normal": 240, "urgent": 30}
+        default_factory=lambda: {"normal": 240, "urgent": 30}  # type: ignore[arg-type]  # the keys are those two
     )
     digest: Digest | None = None
 
@@ -271,7 +271,7 @@ class OnboardingTeam(_Model):
         return value
 
     @model_validator(mode="after")
-    def _somewhere_to_post(self) -> "OnboardingTeam":
+    def _somewhere_to_post(self) -> OnboardingTeam:
         if not self.slack_channel and not self.teams:
             raise ValueError("name slack_channel, teams, or both: escalations must go somewhere")
         for urgency, minutes in self.remind_after_minutes.items():
@@ -353,7 +353,7 @@ class Route(_Model):
     why: Texts
     keywords: Words
     hints: Words = Field(default_factory=dict)
-    narrower: tuple["Route", ...] = ()
+    narrower: tuple[Route, ...] = ()
     also: tuple[str, ...] = ()
 
     @field_validator("id")
@@ -382,7 +382,7 @@ class Route(_Model):
         return _check_words(value, required=False)
 
     @model_validator(mode="after")
-    def _desks_need_a_stand_in(self) -> "Route":
+    def _desks_need_a_stand_in(self) -> Route:
         if self.target in DESKS and self.before_access is None:
             raise ValueError(
                 f"before_access: route {self.id!r} goes to {self.target}, which the customer cannot use "
@@ -390,7 +390,7 @@ class Route(_Model):
             )
         return self
 
-    def self_and_narrower(self) -> tuple["Route", ...]:
+    def self_and_narrower(self) -> tuple[Route, ...]:
         """This route and its narrower topics, depth first."""
         out: list[Route] = [self]
         for sub in self.narrower:
@@ -461,7 +461,7 @@ class Routing(_Model):
         return _check_words(value, required=False)
 
     @model_validator(mode="after")
-    def _references(self) -> "Routing":
+    def _references(self) -> Routing:
         if not self.routes:
             return self  # no topics at all: config.py says so, rather than every reference failing
         seen: set[str] = set()
@@ -511,7 +511,7 @@ class Catalog(_Model):
     texts: dict[Lang, dict[str, str]]
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Catalog":
+    def _consistent(self) -> Catalog:
         seen: dict[str, str] = {}
         for account in self.accounts:
             if account.id in seen:

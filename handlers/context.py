@@ -8,13 +8,15 @@ whether the user is on the onboarding team).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Protocol
 
 from cards.model import Card
 from handlers.card_cache import CardCache
 from handlers.catalog import Account, Catalog, Lang, Member
 from handlers.i18n import Translator
+from handlers.insights.options import InsightsOptions
 from handlers.limits import Limits
 from handlers.ports import Clock, Store
 from handlers.turn import Platform
@@ -35,7 +37,102 @@ class Services:
     """Counts an exception caught in the handlers (platform, where); the caller logs it."""
     platforms: frozenset[str] | None = None  # where the bot can post; None: everywhere configured
     cards: CardCache = field(default_factory=CardCache)
-    extras: dict[str, object] = field(default_factory=dict)
+    insights: InsightsOptions = InsightsOptions()
+
+
+class View(Protocol):
+    """What the status lines, buttons and contacts read: who is asked where, today, and
+    nothing about who is asking. ``Context`` and ``CardView`` both are one."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def lang(self) -> Lang: ...
+
+    @property
+    def account(self) -> Account | None: ...
+
+    @property
+    def platform(self) -> Platform: ...
+
+    @property
+    def strict_texts(self) -> bool: ...
+
+    @property
+    def t(self) -> Translator: ...
+
+    def today(self) -> dt.date: ...
+
+    def access_open(self) -> bool: ...
+
+    def cmd(self, words: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """All a cached card may depend on: its cache key (account, language, platform, day)
+    and the configuration. A builder that gets this cannot read the member, the user or
+    the store, so one person's card cannot be shown to another by construction."""
+
+    catalog: Catalog
+    lang: Lang
+    account: Account | None
+    platform: Platform
+    day: dt.date
+    strict_texts: bool = False
+    command: str = "/equinix"
+
+    @property
+    def t(self) -> Translator:
+        return Translator(self.lang, self.catalog.texts, self.strict_texts, self.shared)
+
+    def shared(self, name: str, lang: Lang) -> str | None:
+        return shared_text(self, name, lang)
+
+    def today(self) -> dt.date:
+        return self.day
+
+    def access_open(self) -> bool:
+        return self.account is not None and self.account.access_open(self.day)
+
+    def cmd(self, words: str) -> str:
+        return command_text(self.catalog, self.command, self.lang, self.platform, words)
+
+
+Build = Callable[[CardView], Card]
+
+
+def shared_text(view: View, name: str, lang: Lang) -> str | None:
+    """Placeholders any text may use without its caller passing them, so they read
+    the same in every card: ``{team_name}`` (the onboarding team, in ``lang``),
+    ``{provider}``,
+    ``{guidance}`` (the bot's advice until access opens) and ``{urgent}`` (what to
+    do about an urgent problem, for this account today)."""
+    if name == "team_name":
+        return view.catalog.onboarding.name_in(lang)
+    if name == "provider":
+        return view.catalog.site.provider
+    if name in ("guidance", "urgent"):
+        from handlers import status_line  # it builds on this module
+
+        return status_line.guidance(view, lang) if name == "guidance" else status_line.urgent_line(view, lang)
+    return None
+
+
+def command_text(catalog: Catalog, command: str, lang: Lang, platform: Platform, words: str) -> str:
+    """How the user types a command on this platform: inline code on Slack, bold on
+    Teams (its card markdown has no code). The command word is shown in the reply
+    language when the locale names one (``command.help: aide``); every such word
+    is registered with the router too."""
+    first, sep, rest = words.partition(" ")
+    first = catalog.texts.get(lang, {}).get(f"command.{first}", first)
+    words = first + sep + rest
+    if platform is Platform.SLACK:
+        return f"`{command} {words}`"
+    if platform is Platform.TEAMS:
+        return f"**{words}**"
+    return f"`{words}`"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,20 +151,7 @@ class Context:
         return Translator(self.lang, self.services.catalog.texts, self.services.strict_texts, self.shared)
 
     def shared(self, name: str, lang: Lang) -> str | None:
-        """Placeholders any text may use without its caller passing them, so they read
-        the same in every card: ``{team_name}`` (the onboarding team, in ``lang``),
-        ``{provider}``,
-        ``{guidance}`` (the bot's advice until access opens) and ``{urgent}`` (what to
-        do about an urgent problem, for this account today)."""
-        if name == "team_name":
-            return self.services.catalog.onboarding.name_in(lang)
-        if name == "provider":
-            return self.services.catalog.site.provider
-        if name in ("guidance", "urgent"):
-            from handlers import status_line  # it builds on this module
-
-            return status_line.guidance(self, lang) if name == "guidance" else status_line.urgent_line(self, lang)
-        return None
+        return shared_text(self, name, lang)
 
     @property
     def catalog(self) -> Catalog:
@@ -76,6 +160,10 @@ class Context:
     @property
     def store(self) -> Store:
         return self.services.store
+
+    @property
+    def strict_texts(self) -> bool:
+        return self.services.strict_texts
 
     def now(self) -> dt.datetime:
         return self.services.clock()
@@ -86,21 +174,17 @@ class Context:
     def access_open(self) -> bool:
         return self.account is not None and self.account.access_open(self.today())
 
-    def cached(self, name: str, build: Callable[["Context"], Card]) -> Card:
-        """``build(self)``, once per account, language, platform and day."""
+    def card_view(self) -> CardView:
+        """This turn as a cached card sees it: without the member, the user or the store."""
+        services = self.services
+        return CardView(services.catalog, self.lang, self.account, self.platform, self.today(),
+                        services.strict_texts, services.command)
+
+    def cached(self, name: str, build: Build) -> Card:
+        """``build(view)``, once per account, language, platform and day: the view holds
+        exactly what the key does, so whatever the builder reads is in the key."""
         key = (name, self.account.id if self.account else None, self.lang, self.platform, self.today())
-        return self.services.cards.get(key, lambda: build(self))
+        return self.services.cards.get(key, lambda: build(self.card_view()))
 
     def cmd(self, words: str) -> str:
-        """How the user types a command on this platform: inline code on Slack, bold on
-        Teams (its card markdown has no code). The command word is shown in the reply
-        language when the locale names one (``command.help: aide``); every such word
-        is registered with the router too."""
-        first, sep, rest = words.partition(" ")
-        first = self.services.catalog.texts.get(self.lang, {}).get(f"command.{first}", first)
-        words = first + sep + rest
-        if self.platform is Platform.SLACK:
-            return f"`{self.services.command} {words}`"
-        if self.platform is Platform.TEAMS:
-            return f"**{words}**"
-        return f"`{words}`"
+        return command_text(self.services.catalog, self.services.command, self.lang, self.platform, words)

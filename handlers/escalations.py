@@ -12,8 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from cards.model import Button, Card, Choice, Divider, Fields, Form, Note, SelectInput, Style, Text, TextInput, clean_user_text, user_text
 from handlers import buttons
@@ -22,7 +22,10 @@ from handlers.context import Context, Services
 from handlers.escalation_records import (
     ACKNOWLEDGED,
     CATEGORIES,
+    NOTIFY_GRACE,
+    NOTIFY_INDEX,
     OPEN,
+    OPEN_INDEX,
     REMIND_INDEX,
     RESOLVED,
     URGENCIES,
@@ -32,11 +35,10 @@ from handlers.escalation_records import (
     Event,
     Requester,
 )
-from handlers.escalation_records import NOTIFY_GRACE, NOTIFY_INDEX, OPEN_INDEX
 from handlers.i18n import Translator
-from handlers.limits import ESCALATION_WINDOW, escalation_counter
-from handlers.matching import _FOUR_DIGITS, _pin_number, IndexCache, match
 from handlers.insights import hooks as insights
+from handlers.limits import ESCALATION_WINDOW, escalation_counter
+from handlers.matching import _FOUR_DIGITS, IndexCache, _pin_number, match
 from handlers.outbox import Outbox, OutboxItem
 from handlers.ports import StoreUnavailable, Target
 from handlers.router import Route, Router
@@ -68,7 +70,7 @@ class Refused(Exception):
 
 # -- time and targets -----------------------------------------------------------------
 def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def remind_after(catalog: Catalog, urgency: str) -> float:
@@ -333,7 +335,7 @@ async def status(turn: Turn, ctx: Context) -> Response:
         return not_linked(ctx)
     if not items:
         return Reply(text=none, private=ctx.account is None)
-    blocks = []
+    blocks: list[Text | Note] = []
     for esc in items:
         blocks.append(Text(t("esc.status.line", id=esc.id, subject=user_text(esc.subject), state=_state(t, esc),
                              when=_when(t, esc.created_at))))

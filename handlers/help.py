@@ -4,44 +4,44 @@ from __future__ import annotations
 
 from cards.model import Button, Card, Note, Text
 from handlers import buttons, facts
-from handlers.context import Context
+from handlers.context import CardView, Context, View
 from handlers.router import Route, Router
 from handlers.status_line import access_sentence, guidance, phone_link, urgent_line
 from handlers.team import team_card
 from handlers.turn import Reply, Response, Turn, TurnKind
 
 
-def help_card(ctx: Context) -> Card:
-    t = ctx.t
-    site = ctx.catalog.site
-    intro = "help.intro_open" if ctx.access_open() else "help.intro"
+def help_card(view: CardView) -> Card:
+    t = view.t
+    site = view.catalog.site
+    intro = "help.intro_open" if view.access_open() else "help.intro"
     blocks: list = [Text(t(intro, site=site.code, former=site.former_name))]
-    if ctx.account is not None:
-        blocks.append(Text(t("help.account", account=ctx.account.name) + " " + access_sentence(ctx)))
+    if view.account is not None:
+        blocks.append(Text(t("help.account", account=view.account.name) + " " + access_sentence(view)))
         # The same urgent rule as every other card: the desk once open, the guidance before.
-        blocks.append(Text(urgent_line(ctx) if ctx.access_open() else guidance(ctx)))
+        blocks.append(Text(urgent_line(view) if view.access_open() else guidance(view)))
     else:
         blocks.append(Text(t("help.no_account")))
-    blocks.append(Text(_commands(ctx)))
+    blocks.append(Text(_commands(view)))
     blocks.append(Note(t("help.footer")))
     return Card(
         title=t("help.title", site=site.code),
         blocks=tuple(blocks),
-        buttons=_buttons(ctx),
+        buttons=_buttons(view),
         fallback=t("help.fallback", site=site.code),
     )
 
 
-def _buttons(ctx: Context) -> tuple[Button, ...]:
+def _buttons(ctx: View) -> tuple[Button, ...]:
     """Only buttons that answer in this conversation: no account team or escalation
     where no account is known."""
-    row = [buttons.gsd(ctx), buttons.ecp(ctx), facts.menu_button(ctx)]
+    row = [buttons.gsd(ctx), buttons.ecp(ctx), facts.menu_button(ctx)]  # type: ignore[arg-type]  # it reads ctx.t only
     if ctx.account is not None:
         row = [buttons.team(ctx), *row, buttons.escalate(ctx)]
     return (*row, buttons.switch_language(ctx))
 
 
-def _commands(ctx: Context) -> str:
+def _commands(ctx: View) -> str:
     t = ctx.t
     return t(
         "help.commands",
@@ -87,7 +87,7 @@ def customer_home(ctx: Context) -> tuple[Card, ...]:
         buttons=_buttons(ctx),
         fallback=t("help.fallback", site=site.code),
     )
-    return (card, team_card(ctx))
+    return (card, team_card(ctx.card_view()))
 
 
 async def show_help(turn: Turn, ctx: Context) -> Response:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from cards.typography import french
 from handlers.catalog import LANGS, Lang
-
 
 Shared = Callable[[str, Lang], "str | None"]
 """Values every text may use without the caller passing them: ``shared(name, lang)``
@@ -25,7 +24,7 @@ gives the value of ``{name}`` in ``lang``, or None (see ``Translator``)."""
 class _Values(dict):
     """The values of one text: missing ones come from ``shared``, else stay ``{name}``."""
 
-    __slots__ = ("shared", "lang")
+    __slots__ = ("lang", "shared")
 
     def __init__(self, values: dict[str, str], shared: Shared | None, lang: Lang) -> None:
         super().__init__(values)
@@ -107,7 +106,7 @@ class Translator:
         text = self("date.format", day=first, month=self(f"month.{day.month}"), year=day.year)
         return text.replace(" ", "\u00a0")  # a date never breaks across lines
 
-    def other(self) -> "Translator":
+    def other(self) -> Translator:
         """The same texts in the other language (for the language switch button)."""
         return Translator("fr" if self.lang == "en" else "en", self.texts, self.strict, self.shared)
 
@@ -117,7 +116,7 @@ def locale_language(locale: str | None) -> Lang | None:
     if not locale:
         return None
     head = locale.replace("_", "-").split("-")[0].lower()
-    return head if head in LANGS else None  # type: ignore[return-value]
+    return head if head in LANGS else None
 
 
 _ASCII_SPACES = {c: " " for c in range(128) if not chr(c).isalnum() and chr(c) not in "-+@.#"}
@@ -199,7 +198,7 @@ def guess_language(text: str) -> Lang | None:
     if not words:
         return None
     if len(folded) == 1:
-        return _ALONE.get(words[0])  # type: ignore[return-value]
+        return _ALONE.get(words[0])
     french = sum(w in _FRENCH_HINTS or w in _FRENCH_WORDS for w in words)
     english = sum(w in _ENGLISH_HINTS or w in _ENGLISH_WORDS for w in words)
     lowered = text.casefold()

@@ -17,7 +17,7 @@ async def set_language(turn: Turn, ctx: Context) -> Response:
     if wanted not in ("en", "fr"):
         return Reply(text=ctx.t("lang.usage", cmd=ctx.cmd("lang fr"), current=ctx.t("lang.name")), private=True)
     await ctx.store.set(lang_key(turn), wanted)
-    t = Translator(wanted, ctx.catalog.texts, ctx.services.strict_texts)  # answer in the new language
+    t = Translator("fr" if wanted == "fr" else "en", ctx.catalog.texts, ctx.services.strict_texts)  # answer in the new language
     return Reply(text=t("lang.set", help=ctx.cmd("help")), private=True)
 
 

@@ -52,7 +52,7 @@ class OutboxItem:
         return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
     @classmethod
-    def loads(cls, raw: str) -> "OutboxItem":
+    def loads(cls, raw: str) -> OutboxItem:
         data = json.loads(raw)
         data["target"] = Target(**data["target"])
         return cls(**data)

@@ -7,8 +7,9 @@ can implement them too. Nothing here imports a platform or an infrastructure lib
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 from cards.model import Card
 

@@ -9,8 +9,8 @@ and turns failures into clear answers instead of silence.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Awaitable, Callable
 
 from cards.model import Text
 from handlers.accounts import account_for, lang_key, language_for, legacy_link_key, link_key, linked_value, user_key

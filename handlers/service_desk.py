@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from cards.model import Card, Fields, Note, Text
 from handlers import buttons
-from handlers.context import Context
+from handlers.context import CardView, Context
 from handlers.router import Route, Router
 from handlers.status_line import access_block, phone_link, urgent_line
 from handlers.turn import Reply, Response, Turn, TurnKind
 
 
-def gsd_card(ctx: Context) -> Card:
+def gsd_card(view: CardView) -> Card:
     """How to reach the desk, what it handles and how to get ready for the first call.
 
     Before access opens the card says so first, with the bot's guidance; the urgent
     line then repeats that guidance rather than sending anyone to a closed desk."""
-    t = ctx.t
-    desk = ctx.catalog.site.service_desk
-    blocks: list = [access_block(ctx, no_account="gsd.no_account", not_yet="gsd.not_yet")]
-    if ctx.account is None or ctx.access_open():  # before access, the block above has the guidance
-        blocks.append(Text(urgent_line(ctx)))
+    t = view.t
+    desk = view.catalog.site.service_desk
+    blocks: list = [access_block(view, no_account="gsd.no_account", not_yet="gsd.not_yet")]
+    if view.account is None or view.access_open():  # before access, the block above has the guidance
+        blocks.append(Text(urgent_line(view)))
     blocks += [
         Fields(
             (
@@ -38,7 +38,7 @@ def gsd_card(ctx: Context) -> Card:
     return Card(
         title=t("gsd.title"),
         blocks=tuple(blocks),
-        buttons=buttons.next_steps(ctx, without=buttons.SHOW_GSD),
+        buttons=buttons.next_steps(view, without=buttons.SHOW_GSD),
         fallback=t("gsd.fallback", phone=desk.phone, email=desk.email),
     )
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from cards.model import Block, Note, Text
 from cards.typography import phone_label, tel_uri
 from handlers.catalog import Lang
-from handlers.context import Context
+from handlers.context import View
 from handlers.i18n import Translator
 
 
@@ -28,7 +28,7 @@ def phone_link(phone: str) -> str:
     return f"[{phone_label(phone)}]({uri})" if uri else phone
 
 
-def access_sentence(ctx: Context) -> str:
+def access_sentence(ctx: View) -> str:
     account = ctx.account
     if account is None:
         return ""
@@ -39,14 +39,14 @@ def access_sentence(ctx: Context) -> str:
     return ctx.t("access.date_pending")
 
 
-def guidance(ctx: Context, lang: Lang | None = None) -> str:
+def guidance(ctx: View, lang: Lang | None = None) -> str:
     """The bot's advice while access is not open: the configured text, filled in for
     this account (its Account Manager) and the onboarding team."""
     lang = lang or ctx.lang
-    t = Translator(lang, ctx.catalog.texts, ctx.services.strict_texts)
+    t = Translator(lang, ctx.catalog.texts, ctx.strict_texts)
     team = ctx.catalog.onboarding
     configured = team.before_access_guidance
-    template = configured.get(lang) if configured else None  # type: ignore[call-overload]
+    template = configured.get(lang) if configured else None
     if ctx.account is None:
         return t("access.guidance_no_account", team=team.name_in(lang), team_email=team.email)
     manager = ctx.account.team.account_manager
@@ -63,11 +63,11 @@ def guidance(ctx: Context, lang: Lang | None = None) -> str:
     return t.fill(template, **values)
 
 
-def urgent_line(ctx: Context, lang: Lang | None = None) -> str:
+def urgent_line(ctx: View, lang: Lang | None = None) -> str:
     """What to do about an urgent problem, for this account today: call the service
     desk now once access is open; the bot's guidance before."""
     lang = lang or ctx.lang
-    t = Translator(lang, ctx.catalog.texts, ctx.services.strict_texts)
+    t = Translator(lang, ctx.catalog.texts, ctx.strict_texts)
     phone = phone_link(ctx.catalog.site.service_desk.phone)
     if ctx.account is None:
         return t("urgent.unknown", phone=phone, guidance=guidance(ctx, lang))
@@ -76,7 +76,7 @@ def urgent_line(ctx: Context, lang: Lang | None = None) -> str:
     return t("urgent.before_access", guidance=guidance(ctx, lang))
 
 
-def access_block(ctx: Context, *, no_account: str, not_yet: str) -> Block:
+def access_block(ctx: View, *, no_account: str, not_yet: str) -> Block:
     """The first block of the desk and portal cards: open, not yet (with the date and
     the bot's guidance meanwhile), or unknown in a conversation linked to no account.
     The two keys name that card's own sentences for the last two cases."""

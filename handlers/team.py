@@ -5,12 +5,12 @@ from __future__ import annotations
 from cards.model import Card, Contact, Note
 from handlers import buttons
 from handlers.catalog import ROLES
-from handlers.context import Context
+from handlers.context import CardView, Context, View
 from handlers.router import Route, Router
 from handlers.turn import Reply, Response, Turn, TurnKind
 
 
-def contact_for(ctx: Context, role: str) -> Contact:
+def contact_for(ctx: View, role: str) -> Contact:
     """A role of this account's team as a contact block, with what to ask them."""
     assert ctx.account is not None
     person = ctx.account.team.by_role(role)
@@ -23,16 +23,16 @@ def contact_for(ctx: Context, role: str) -> Contact:
     )
 
 
-def team_card(ctx: Context) -> Card:
-    assert ctx.account is not None
-    t = ctx.t
-    blocks = [contact_for(ctx, role) for role in ROLES]
-    note = t("team.note_open") if ctx.access_open() else t("team.note_onboarding")
+def team_card(view: CardView) -> Card:
+    assert view.account is not None
+    t = view.t
+    blocks = [contact_for(view, role) for role in ROLES]
+    note = t("team.note_open") if view.access_open() else t("team.note_onboarding")
     return Card(
-        title=t("team.title", account=ctx.account.name),
+        title=t("team.title", account=view.account.name),
         blocks=(*blocks, Note(note)),
-        buttons=buttons.next_steps(ctx, without=buttons.SHOW_TEAM),
-        fallback=t("team.fallback", account=ctx.account.name),
+        buttons=buttons.next_steps(view, without=buttons.SHOW_TEAM),
+        fallback=t("team.fallback", account=view.account.name),
     )
 
 

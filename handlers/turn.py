@@ -6,9 +6,9 @@ never see a raw Slack or Teams payload, and never talk to a platform directly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Mapping, Union
 
 from cards.model import Card, Form
 
@@ -131,4 +131,4 @@ class NoReply:
     """Nothing to say (a duplicate delivery, an event we only record)."""
 
 
-Response = Union[Reply, OpenForm, FormErrors, Home, NoReply]
+Response = Reply | OpenForm | FormErrors | Home | NoReply

@@ -20,10 +20,11 @@ from typing import Any, AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import BACKGROUND, EXTRAS, create_app
+from bot.app import BACKGROUND, RUNNING, create_app
 from bot.settings import Secret, Settings
 from bot.stores.memory import MemoryStore
 from handlers.catalog import Catalog
+from handlers.router import Router
 from tests.cards.validate import assert_valid_adaptive
 from tests.fakes.botframework import APP_ID, APP_PASSWORD, FakeBotFramework
 
@@ -67,9 +68,9 @@ async def botframework(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeBot
     await fake.close()
 
 
-async def _client(settings: Settings, catalog: Catalog, clock: Any, fake: FakeBotFramework) -> TestClient:
+async def _client(settings: Settings, catalog: Catalog, clock: Any, fake: FakeBotFramework, router: Router | None = None) -> TestClient:
     store = MemoryStore()
-    app = create_app(settings, catalog=catalog, store=store, clock=clock, strict_texts=True)
+    app = create_app(settings, catalog=catalog, store=store, clock=clock, strict_texts=True, router=router)
     client = TestClient(TestServer(app))
     await client.start_server()
     client.store = store  # type: ignore[attr-defined]
@@ -110,11 +111,12 @@ async def teams_noauth_client(botframework: FakeBotFramework, catalog: Catalog, 
 @pytest.fixture
 async def make_teams_client(botframework: FakeBotFramework, catalog: Catalog, clock: Any) -> AsyncIterator[Any]:
     """``await make_teams_client(**settings_overrides)``: the app as ``teams_client`` runs
-    it, with other settings (tenants, app type, limits)."""
+    it, with other settings (tenants, app type, limits), another catalog or a router of
+    the test's own."""
     clients: list[TestClient] = []
 
-    async def make(*, catalog_override: Catalog | None = None, **overrides: object) -> TestClient:
-        client = await _client(teams_settings(botframework, **overrides), catalog_override or catalog, clock, botframework)
+    async def make(*, catalog_override: Catalog | None = None, router: Router | None = None, **overrides: object) -> TestClient:
+        client = await _client(teams_settings(botframework, **overrides), catalog_override or catalog, clock, botframework, router)
         clients.append(client)
         return client
 
@@ -135,7 +137,7 @@ def team_on_fake(catalog: Catalog, fake: FakeBotFramework) -> Catalog:
 
 
 def teams_adapter(client: TestClient) -> Any:
-    return client.app[EXTRAS]["teams"]
+    return client.app[RUNNING].teams
 
 
 async def settle(client: TestClient) -> None:

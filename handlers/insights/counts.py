@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from handlers.catalog import Catalog
 from handlers.ports import Store
@@ -86,7 +86,7 @@ class Tally:
     escalated: int = 0
     topics: dict[str, int] = field(default_factory=dict)
 
-    def add(self, other: "Tally") -> None:
+    def add(self, other: Tally) -> None:
         self.asked += other.asked
         self.routed += other.routed
         self.not_sure += other.not_sure

@@ -18,7 +18,6 @@ from handlers.catalog import WEEKDAYS, Digest
 from handlers.context import Services
 from handlers.escalations import team_targets, team_translator
 from handlers.insights.figures import gather
-from handlers.insights.options import options_for
 from handlers.insights.samples import Samples
 from handlers.insights.views import figure_blocks, sample_blocks
 from handlers.outbox import Outbox, OutboxItem
@@ -65,7 +64,7 @@ async def digest_card(services: Services, week: str) -> Card:
     catalog = services.catalog
     now = services.clock()
     figures = await gather(services.store, catalog, now, 7)
-    samples = await Samples(services.store, options_for(services).sample_days).recent(now, limit=10)
+    samples = await Samples(services.store, services.insights.sample_days).recent(now, limit=10)
     blocks = figure_blocks(t, catalog, figures)
     row: list = []
     if samples:

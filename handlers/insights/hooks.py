@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from handlers.context import Context, Services
 from handlers.escalation_records import ACKNOWLEDGED, OPEN, RESOLVED, Escalation
 from handlers.insights import counts
 from handlers.insights.lessons import Lesson, Lessons, phrase_of
-from handlers.insights.options import options_for
 from handlers.insights.samples import Samples
 from handlers.matching import Index, match
 from handlers.ports import StoreUnavailable
@@ -55,7 +54,7 @@ async def answer_question(ctx: Context, turn: Turn, text: str, index: Index, res
 
 
 async def _record(ctx: Context, turn: Turn, text: str, route: str | None, urgent: bool) -> None:
-    options = options_for(ctx.services)
+    options = ctx.services.insights
     outcome = counts.ROUTED if route is not None else counts.NOT_SURE
     options.meter.question(outcome, route)
     if urgent:
@@ -83,12 +82,12 @@ async def escalation_created(services: Services, esc: Escalation) -> None:
         log.warning("escalation not matched to questions: store unavailable")
         return
     for _ in range(n):
-        options_for(services).meter.question(counts.ESCALATED, None)
+        services.insights.meter.question(counts.ESCALATED, None)
 
 
 def escalation_changed(services: Services, before: Escalation, after: Escalation) -> None:
     """Time to acknowledge and to resolve, observed when each first happens."""
-    meter = options_for(services).meter
+    meter = services.insights.meter
     if not after.history:
         return
     elapsed = (dt.datetime.fromisoformat(after.history[-1].at) - after.created).total_seconds()

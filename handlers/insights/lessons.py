@@ -55,7 +55,7 @@ class Lessons:
 
     async def teach(self, phrase: str, topic: str, by: str, lang: str, now: dt.datetime) -> Lesson:
         """Record (or overwrite) the lesson for ``phrase``; the latest teacher wins."""
-        lesson = Lesson(phrase, topic, by, now.astimezone(dt.timezone.utc).isoformat(timespec="seconds"), lang)
+        lesson = Lesson(phrase, topic, by, now.astimezone(dt.UTC).isoformat(timespec="seconds"), lang)
         await self.store.set(_key(phrase), json.dumps(asdict(lesson), ensure_ascii=False))
         await self.store.index_put(INDEX, phrase, now.timestamp())
         return lesson
@@ -92,7 +92,7 @@ def export_yaml(lessons: list[Lesson], known_topics: set[str]) -> str:
              "# Merge each topic's keywords into the route with the same id in config/routing.yaml.",
              "routes:"]
     if not by_topic:
-        return "\n".join(lines[:2] + ["routes: []"]) + "\n"
+        return "\n".join([*lines[:2], "routes: []"]) + "\n"
     for topic, words in by_topic.items():
         lines += [f"  - id: {topic}", "    keywords:"]
         for lang in ("en", "fr"):

@@ -1,17 +1,13 @@
 """How the insights are tuned for one deployment, and where their metrics go.
 
-Passed to the handlers in ``Services.extras["insights"]`` by the app (the console and
-handler tests run without it and get the defaults: 30 days of samples, no metrics).
+Passed to the handlers in ``Services.insights`` (``bot.services.build_services`` fills it
+from the settings; handler tests that leave it out get 30 days of samples, no metrics).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Protocol
-
-from handlers.context import Services
-
-EXTRAS_KEY = "insights"
 
 
 class UsageMeter(Protocol):
@@ -39,11 +35,3 @@ class InsightsOptions:
 
     sample_days: int = 30
     meter: UsageMeter = field(default_factory=NoMeter)
-
-
-DEFAULT = InsightsOptions()
-
-
-def options_for(services: Services) -> InsightsOptions:
-    found = services.extras.get(EXTRAS_KEY)
-    return found if isinstance(found, InsightsOptions) else DEFAULT

@@ -46,7 +46,7 @@ class Sample:
 
     @property
     def moment(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.at, dt.timezone.utc)
+        return dt.datetime.fromtimestamp(self.at, dt.UTC)
 
 
 class Samples:

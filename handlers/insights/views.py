@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 from cards.model import Block, Button, Card, Choice, Divider, Fields, Form, Note, SelectInput, Style, Text
-from handlers.turn import FormErrors
 from handlers.catalog import Catalog
 from handlers.context import Context
 from handlers.escalation_records import URGENCIES
@@ -19,10 +18,9 @@ from handlers.i18n import Translator
 from handlers.insights import counts
 from handlers.insights.figures import EscalationFigures, Figures, gather
 from handlers.insights.lessons import Lesson, Lessons, phrase_of
-from handlers.insights.options import options_for
 from handlers.insights.samples import Sample, Samples
 from handlers.router import Route, Router
-from handlers.turn import ConversationKind, OpenForm, Platform, Reply, Response, Turn, TurnKind
+from handlers.turn import ConversationKind, FormErrors, OpenForm, Platform, Reply, Response, Turn, TurnKind
 
 STATS = "ins.stats"
 SAMPLES = "ins.samples"
@@ -37,7 +35,7 @@ _NUMBER = re.compile(r"(\d{1,4})\s*$")
 def duration(t: Translator, seconds: float | None) -> str:
     if seconds is None:
         return t("insights.none")
-    minutes = int(round(seconds / 60))
+    minutes = round(seconds / 60)
     if minutes < 60:
         return t("insights.minutes", n=minutes)
     hours, rest = divmod(minutes, 60)
@@ -178,11 +176,12 @@ def _elsewhere(ctx: Context) -> Reply:
 async def stats(turn: Turn, ctx: Context) -> Response:
     if not _private_place(turn, ctx):
         return _elsewhere(ctx)
-    wanted = turn.data.get("days") or (_NUMBER.search(turn.text).group(1) if _NUMBER.search(turn.text) else "7")
+    number = _NUMBER.search(turn.text)
+    wanted = turn.data.get("days") or (number.group(1) if number else "7")
     days = 30 if wanted == "30" else 7
     now = ctx.now()
     figures = await gather(ctx.store, ctx.catalog, now, days)
-    samples = await Samples(ctx.store, options_for(ctx.services).sample_days).recent(now, limit=10)
+    samples = await Samples(ctx.store, ctx.services.insights.sample_days).recent(now, limit=10)
     replace = turn.kind is TurnKind.ACTION and turn.data.get("replace") == "1"
     return Reply(card=stats_card(ctx.t, ctx.catalog, figures, len(samples)), replace=replace)
 
@@ -190,7 +189,7 @@ async def stats(turn: Turn, ctx: Context) -> Response:
 async def samples(turn: Turn, ctx: Context) -> Response:
     if not _private_place(turn, ctx):
         return _elsewhere(ctx)
-    days = options_for(ctx.services).sample_days
+    days = ctx.services.insights.sample_days
     found = await Samples(ctx.store, days).recent(ctx.now(), limit=10)
     return Reply(card=samples_card(ctx.t, ctx.catalog, found, days))
 
@@ -198,7 +197,7 @@ async def samples(turn: Turn, ctx: Context) -> Response:
 async def teach(turn: Turn, ctx: Context) -> Response:
     if not _private_place(turn, ctx):
         return _elsewhere(ctx)
-    sample = await Samples(ctx.store, options_for(ctx.services).sample_days).get(turn.data.get("sample", ""), ctx.now())
+    sample = await Samples(ctx.store, ctx.services.insights.sample_days).get(turn.data.get("sample", ""), ctx.now())
     if sample is None:
         return Reply(text=ctx.t("insights.teach.gone"), private=True)
     t = ctx.t
@@ -219,7 +218,7 @@ async def teach_submit(turn: Turn, ctx: Context) -> Response:
     if not _private_place(turn, ctx):
         return _elsewhere(ctx)
     assert ctx.member is not None
-    store = Samples(ctx.store, options_for(ctx.services).sample_days)
+    store = Samples(ctx.store, ctx.services.insights.sample_days)
     sample = await store.get(turn.data.get("sample", ""), ctx.now())
     topic = ctx.catalog.routing.route(str(turn.data.get("topic", "")))
     if sample is None:
@@ -278,7 +277,7 @@ async def home_cards(ctx: Context) -> tuple[Card, ...]:
         return ()
     t = ctx.t
     now = ctx.now()
-    days = options_for(ctx.services).sample_days
+    days = ctx.services.insights.sample_days
     figures = await gather(ctx.store, ctx.catalog, now, 7)
     found = await Samples(ctx.store, days).recent(now, limit=5)
     total = figures.total

@@ -10,7 +10,7 @@ from typing import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import EXTRAS, create_app
+from bot.app import RUNNING, create_app
 from handlers.catalog import Catalog, Digest
 from tests.bot.test_insights_slack import MEMBER, ODD, PIN, TEAM_CHANNEL, ask, button, member_says
 from tests.bot.test_slack_escalations import press
@@ -93,7 +93,7 @@ async def test_the_weekly_digest_is_posted_once_across_two_replicas(replicas, fa
     one, two, clock = replicas
     await ask(one, ODD)
     await ask(two, "who handles our invoices?")
-    deliverers = [client.app[EXTRAS]["deliverer"] for client in (one, two)]
+    deliverers = [client.app[RUNNING].deliverer for client in (one, two)]
 
     for deliverer in deliverers:  # 08:05 in Amsterdam: not yet
         await deliverer.run_once()

@@ -11,7 +11,7 @@ import re
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import EXTRAS, create_app
+from bot.app import RUNNING, create_app
 from bot.stores.memory import MemoryStore
 from tests.bot.test_teams_http import rendered, reply_to
 from tests.cards.validate import assert_valid_adaptive
@@ -126,7 +126,7 @@ async def test_the_weekly_digest_reaches_the_teams_channel_once_and_teaches_from
 
     client, fake = digest_client, digest_client.fake
     await reply_to(client, channel_message(fake, f"<at>AM11 Onboarding</at> my zorglub wobbles, code {PIN}"))
-    deliverer = client.app[EXTRAS]["deliverer"]
+    deliverer = client.app[RUNNING].deliverer
     await deliverer.run_once()  # Thursday: no digest due
     assert not [c for c in fake.calls if c.conversation == ONBOARDING_CHANNEL]
 

@@ -109,9 +109,9 @@ async def test_team_card_is_retried_when_slack_fails(slack_client, fake_slack, c
     fake_slack.fail("chat.postMessage", Failure(status=500, channel="C0ONBOARD01"))
     view = await open_modal(slack_client, fake_slack)
     await post_signed(slack_client, interaction_body(submission(view, VALUES)))
-    from bot.app import EXTRAS
+    from bot.app import RUNNING
 
-    deliverer = slack_client.app[EXTRAS]["deliverer"]
+    deliverer = slack_client.app[RUNNING].deliverer
     await fake_slack.wait_for("chat.postMessage", 2)
     # Move past the backoff and run a pass.
     clock.advance(seconds=5)

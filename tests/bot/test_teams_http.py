@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from cards.model import Card, Choice, Form, SelectInput, Text, TextInput
+from handlers.app import build_router
 from handlers.context import Context
 from handlers.help import help_card
 from handlers.ports import DeliveryError, Target
@@ -30,6 +31,7 @@ from tests.fakes.botframework import (
 )
 from tests.fixtures_teams import (  # noqa: F401 - fixtures
     botframework,
+    make_teams_client,
     post_activity,
     settle,
     teams_adapter,
@@ -227,10 +229,10 @@ def _test_form() -> Form:
 
 
 @pytest.fixture
-def form_routes(teams_client):
-    """A form route of our own, so the adapter's form plumbing is tested without depending
-    on which intents exist."""
-    router = teams_adapter(teams_client).bot.dispatcher.router
+async def form_client(make_teams_client):
+    """The app with a form route of our own, so the adapter's form plumbing is tested
+    without depending on which intents exist. Returns the client and the submits seen."""
+    router = build_router()
     seen: list = []
 
     async def open_form(turn, ctx):
@@ -244,12 +246,11 @@ def form_routes(teams_client):
 
     router.action("test.form.open", Route("test.form", open_form))
     router.submit("test.form.submit", Route("test.form", submit))
-    yield seen
-    router.actions.pop("test.form.open", None)
-    router.submits.pop("test.form.submit", None)
+    return await make_teams_client(router=router), seen
 
 
-async def test_form_opens_in_place_errors_show_and_submit_replaces_it(teams_client, form_routes):
+async def test_form_opens_in_place_errors_show_and_submit_replaces_it(form_client):
+    teams_client, seen = form_client
     fake = teams_client.fake
     opened = await (await post_activity(teams_client, card_action(fake, "test.form.open"))).json()
     form = opened["value"]
@@ -267,7 +268,7 @@ async def test_form_opens_in_place_errors_show_and_submit_replaces_it(teams_clie
     good = await (await post_activity(teams_client, card_action(fake, "test.form.submit", {"origin": "test", "subject": "Badges", "urgency": "normal"}))).json()
     assert good["type"] == "application/vnd.microsoft.card.adaptive"
     assert "Sent: **Badges**" in rendered(good["value"])
-    turn = form_routes[-1]
+    turn = seen[-1]
     assert turn.kind.value == "submit" and turn.data == {"origin": "test", "subject": "Badges", "urgency": "normal"}
 
 
@@ -289,9 +290,8 @@ async def test_bot_added_posts_a_welcome_and_stores_the_reference(teams_client, 
     assert stored["bot_id"] == BOT_ID and stored["channel_id"] == "msteams" and stored["tenant_id"]
 
 
-async def test_welcome_uses_the_install_route_when_there_is_one(teams_client):
-    router = teams_adapter(teams_client).bot.dispatcher.router
-    previous = router.special.get(TurnKind.INSTALL)
+async def test_welcome_uses_the_install_route_when_there_is_one(make_teams_client):
+    router = build_router()
     seen = []
 
     async def welcome(turn, ctx):
@@ -299,14 +299,9 @@ async def test_welcome_uses_the_install_route_when_there_is_one(teams_client):
         return Reply(card=Card(title="Welcome to the AM11 assistant", blocks=(Text("Hello"),)))
 
     router.on(TurnKind.INSTALL, Route("install", welcome))
-    try:
-        await post_activity(teams_client, installation_update(teams_client.fake))
-        await settle(teams_client)
-    finally:
-        if previous is None:
-            router.special.pop(TurnKind.INSTALL, None)
-        else:
-            router.special[TurnKind.INSTALL] = previous
+    teams_client = await make_teams_client(router=router)
+    await post_activity(teams_client, installation_update(teams_client.fake))
+    await settle(teams_client)
     [turn] = seen
     assert turn.kind is TurnKind.INSTALL and turn.where.conversation == DEMO_CHANNEL
     assert "Welcome to the AM11 assistant" in rendered(teams_client.fake.calls[-1].card)
@@ -350,7 +345,7 @@ async def test_notifier_posts_proactively_and_updates(teams_client):
     fake = teams_client.fake
     adapter = teams_adapter(teams_client)
     ctx = Context(services=adapter.bot.dispatcher.services, lang="en", account=None, member=None, platform=Platform.TEAMS)
-    card = help_card(ctx)  # any real card
+    card = help_card(ctx.card_view())  # any real card
     target = Target(platform="teams", conversation=ONBOARDING_CHANNEL, service_url=fake.service_url)
     ref = await adapter.notifier.post(target, card)
     assert ref

@@ -16,7 +16,7 @@ from handlers.context import Services
 from handlers.insights.counts import COUNT_TTL, count_key
 from handlers.insights.digest import scheduled_before
 from handlers.insights.lessons import Lessons, export_yaml, phrase_of
-from handlers.insights.options import EXTRAS_KEY, InsightsOptions
+from handlers.insights.options import InsightsOptions
 from handlers.insights.samples import INDEX, Samples, mask
 from handlers.router import Dispatcher
 from handlers.app import build_router
@@ -43,7 +43,7 @@ async def any_store(request) -> AsyncIterator[Store]:
 
 def dispatcher(catalog: Catalog, clock: MovableClock, store: Store, days: int = 30) -> Dispatcher:
     services = Services(catalog=catalog, store=store, clock=clock, strict_texts=True,
-                        extras={EXTRAS_KEY: InsightsOptions(sample_days=days)})
+                        insights=InsightsOptions(sample_days=days))
     return Dispatcher(build_router(), services)
 
 
