@@ -2,9 +2,9 @@
 
 Used by ``./dev serve`` and by tests, and fine in production for a single replica.
 Correctness rests on asyncio's cooperative scheduling: no method awaits anything, so
-every read-modify-write (``add``, ``add_all``, ``replace``, ``incr``) runs to completion before any
-other coroutine can observe the store. It is therefore *not* thread-safe; use it from
-one event loop.
+every read-modify-write (``add``, ``add_all``, ``replace``, ``incr``) runs to completion
+before any other coroutine can observe the store. It is therefore *not* thread-safe; use
+it from one event loop.
 
 Behaviour deliberately mirrors ``RedisStore`` (the contract tests run against both):
 TTLs are in seconds and must be positive, values are ``str`` (immutable, so a caller

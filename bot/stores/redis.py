@@ -437,8 +437,7 @@ class RedisStore:
             held = list(await self._add_all_script(keys=keys, args=args))
         if not held:
             return [None] * len(values)
-        # A Lua table stops at its first nil: trailing missing keys are simply absent.
-        held += [None] * (len(values) - len(held))
+        # Missing keys are Lua false in the table, nil in the reply: nothing is cut off.
         return [None if v is None or v is False else str(v) for v in held]
 
     async def delete(self, key: str) -> None:
