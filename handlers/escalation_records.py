@@ -6,7 +6,6 @@ the reminders need the records without the cards.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field, replace
@@ -25,6 +24,11 @@ NOTIFY_GRACE = 10.0            # seconds the normal path has to queue them befor
 CATEGORIES = ("portal", "gsd", "billing", "shipping", "site_access", "smart_hands", "commercial", "technical", "other")
 URGENCIES = ("normal", "urgent")
 IDEM_TTL = 7 * 24 * 3600.0     # how long a request's key finds its escalation again
+IDEM_PREFIX = "idem:escalation:"
+LEGACY_IDEM_PREFIX = "idem:esc:"
+"""Keys of versions that claimed them with "pending" before the record existed: still
+read, so a request retried across an upgrade finds its escalation, never written (a
+"pending" one is not waited for). Reading them can go once IDEM_TTL has passed."""
 
 
 def account_index(account_id: str) -> str:
@@ -114,15 +118,18 @@ class Escalations:
 
     @staticmethod
     def _idem_keys(idempotency_key: str, content_key: str, content_ttl: float) -> list[tuple[str, float]]:
-        keys = [(f"idem:esc:{idempotency_key}", IDEM_TTL)] if idempotency_key else []
+        keys = [(f"{IDEM_PREFIX}{idempotency_key}", IDEM_TTL)] if idempotency_key else []
         if content_key:
-            keys.append((f"idem:esc:form:{content_key}", content_ttl))
+            keys.append((f"{IDEM_PREFIX}form:{content_key}", content_ttl))
         return keys
 
     async def find(self, idempotency_key: str, content_key: str = "") -> Escalation | None:
         """The escalation an earlier request with either key created, if any."""
-        for idem, _ in self._idem_keys(idempotency_key, content_key, 0.0):
-            value = await self.store.get(idem)
+        keys = [idem for idem, _ in self._idem_keys(idempotency_key, content_key, 0.0)]
+        keys += [LEGACY_IDEM_PREFIX + idem.removeprefix(IDEM_PREFIX) for idem in keys]
+        if not keys:
+            return None
+        for value in await self.store.get_many(keys):
             if value and value != "pending":
                 esc = await self.get(value)
                 if esc is not None:
@@ -138,43 +145,40 @@ class Escalations:
         form sent twice (Send pressed twice: two requests, two ids) carries the same
         content key for ``content_ttl`` seconds. Either way the first call's escalation
         comes back.
+
+        The record, both keys, its index entries and its write-ahead mark are written in
+        one atomic store call, so no key ever points at nothing and no record is ever
+        without its keys: a create that stalls, fails or dies at any step, while the same
+        request is handled elsewhere, leaves either everything or nothing, and the
+        request sent again finds what was written instead of waiting on a half-made one.
         """
         keys = self._idem_keys(idempotency_key, content_key, content_ttl)
-        claimed: list[tuple[str, float]] = []
-        for idem, ttl in keys:
-            if await self.store.add(idem, "pending", ttl=ttl):
-                claimed.append((idem, ttl))
-                continue
-            existing = await self._wait_for(idem)
-            if existing is not None:
-                for other, other_ttl in claimed:
-                    await self.store.set(other, existing.id, ttl=other_ttl)
-                return existing, False
         number = await self.store.incr("seq:esc")
         esc = replace(draft, id=f"ESC-{number:06d}")
-        # Write-ahead mark: if we die before the team card is queued, the sweep queues it.
-        await self.mark_unnotified(esc.id, esc.created.timestamp() + NOTIFY_GRACE)
-        if not await self.store.add(_key(esc.id), esc.dumps()):
+        created = esc.created.timestamp()
+        held = await self.store.add_all(
+            [(_key(esc.id), esc.dumps(), None), *((idem, esc.id, ttl) for idem, ttl in keys)],
+            index=[(OPEN_INDEX, esc.id, created), (account_index(esc.account), esc.id, created),
+                   (REMIND_INDEX, esc.id, remind_at),
+                   # Write-ahead mark: if we die before the team card is queued, the sweep queues it.
+                   (NOTIFY_INDEX, esc.id, created + NOTIFY_GRACE)],
+        )
+        if all(value is None for value in held):
+            return esc, True
+        if held[0] is not None:
             raise Conflict(f"{esc.id} exists already")
-        score = esc.created.timestamp()
-        await self.store.index_put(OPEN_INDEX, esc.id, score)
-        await self.store.index_put(account_index(esc.account), esc.id, score)
-        await self.store.index_put(REMIND_INDEX, esc.id, remind_at)
-        for idem, ttl in keys:
-            await self.store.set(idem, esc.id, ttl=ttl)
-        return esc, True
+        for value in held[1:]:
+            existing = await self.get(value) if value else None
+            if existing is not None:
+                # The other key (a second request id for the same form) finds it too.
+                for (idem, ttl), was in zip(keys, held[1:], strict=True):
+                    if was is None:
+                        await self.store.add(idem, existing.id, ttl=ttl)
+                return existing, False
+        raise Conflict(f"an idempotency key of {esc.id} names no escalation")
 
     async def mark_unnotified(self, esc_id: str, check_at: float) -> None:
         await self.store.index_put(NOTIFY_INDEX, esc_id, check_at)
-
-    async def _wait_for(self, idem: str) -> Escalation | None:
-        """Another request with the same key is creating the record: wait for its id."""
-        for _ in range(40):
-            value = await self.store.get(idem)
-            if value and value != "pending":
-                return await self.get(value)
-            await asyncio.sleep(0.05)
-        return None
 
     async def change(self, esc_id: str, mutate: Callable[[Escalation], Escalation]) -> tuple[Escalation, Escalation]:
         """Apply ``mutate`` atomically (compare-and-set, retried on a concurrent change).

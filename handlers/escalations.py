@@ -245,8 +245,10 @@ async def submit(turn: Turn, ctx: Context, indexes: IndexCache | None = None) ->
             refused = await _over_escalation_limit(turn, ctx)
             if refused is not None:
                 return FormErrors({"description": refused})
-        esc, created = await records.create(draft, turn.dedupe_key, now.timestamp() + remind_after(ctx.catalog, values["urgency"]),
-                                      content_key=content, content_ttl=SAME_FORM_SECONDS)
+            esc, created = await records.create(draft, turn.dedupe_key, now.timestamp() + remind_after(ctx.catalog, values["urgency"]),
+                                          content_key=content, content_ttl=SAME_FORM_SECONDS)
+        else:
+            esc, created = earlier, False
         if created:
             await insights.escalation_created(ctx.services, esc)
         esc = await queue_notifications(ctx.services, esc)

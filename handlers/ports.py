@@ -43,6 +43,19 @@ class Store(Protocol):
         """Set ``key`` to ``value`` only if it currently holds ``expected``."""
         ...
 
+    async def add_all(
+        self, values: Sequence[tuple[str, str, float | None]], *, index: Sequence[tuple[str, str, float]] = ()
+    ) -> list[str | None]:
+        """Create every key of ``values`` (``(key, value, ttl)`` each) and put every entry
+        of ``index`` (``(index, member, score)`` each) in one atomic step, only if none
+        of the keys exists: a record and the keys that find it again are written
+        together or not at all, whatever fails or runs at the same time.
+
+        Returns what each key held: all None when this call wrote everything; otherwise
+        nothing was written and the values say who was first. ``values`` must not be empty.
+        """
+        ...
+
     async def delete(self, key: str) -> None: ...
 
     async def incr(self, key: str, *, ttl: float | None = None) -> int:

@@ -2,9 +2,9 @@
 
 Used by ``./dev serve`` and by tests, and fine in production for a single replica.
 Correctness rests on asyncio's cooperative scheduling: no method awaits anything, so
-every read-modify-write (``add``, ``replace``, ``incr``) runs to completion before any
-other coroutine can observe the store. It is therefore *not* thread-safe; use it from
-one event loop.
+every read-modify-write (``add``, ``add_all``, ``replace``, ``incr``) runs to completion
+before any other coroutine can observe the store. It is therefore *not* thread-safe; use
+it from one event loop.
 
 Behaviour deliberately mirrors ``RedisStore`` (the contract tests run against both):
 TTLs are in seconds and must be positive, values are ``str`` (immutable, so a caller
@@ -201,6 +201,24 @@ class MemoryStore:
         # Keep the deadline, like SET ... KEEPTTL: the heap record stays valid.
         self._state.values[k] = (v, entry[1])
         return True
+
+    async def add_all(
+        self, values: Sequence[tuple[str, str, float | None]], *, index: Sequence[tuple[str, str, float]] = ()
+    ) -> list[str | None]:
+        """See ``Store.add_all``: every argument is checked before anything is written."""
+        writes = [(self._key(k), _check_str("value", v), _check_ttl(t)) for k, v, t in values]
+        entries = [(self._index(i), _check_str("member", m), _check_score(sc)) for i, m, sc in index]
+        if not writes:
+            raise ValueError("add_all needs at least one key")
+        now = self._now()
+        held = [self._live(k) for k, _, _ in writes]
+        if any(entry is not None for entry in held):
+            return [None if entry is None else entry[0] for entry in held]
+        for k, v, t in writes:
+            self._write(k, v, None if t is None else now + t)
+        for name, member, score in entries:
+            self._state.indexes.setdefault(name, _Index()).put(member, score)
+        return [None] * len(writes)
 
     async def delete(self, key: str) -> None:
         k = self._key(key)

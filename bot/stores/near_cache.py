@@ -428,6 +428,22 @@ class NearCache:
             await self._changed(key)
         return created
 
+    async def add_all(
+        self, values: Sequence[tuple[str, str, float | None]], *, index: Sequence[tuple[str, str, float]] = ()
+    ) -> list[str | None]:
+        keys = [key for key, _, _ in values]
+        for key in keys:
+            await self._settle(key)
+        try:
+            held = await self.store.add_all(values, index=index)
+        finally:
+            for key in keys:
+                self._forget(key)
+        if all(value is None for value in held):
+            for key in keys:
+                await self._changed(key)
+        return held
+
     async def replace(self, key: str, expected: str, value: str) -> bool:
         await self._settle(key)
         try:

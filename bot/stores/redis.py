@@ -1,9 +1,9 @@
 """``RedisStore``: the ``Store`` port on Redis, for running several replicas.
 
 Every primitive is a single Redis command or a short Lua script, so it is atomic
-across replicas without client-side locks: ``add`` is ``SET NX``, ``replace`` and
-``incr`` are scripts (compare-then-set, increment-then-expire-if-new), indexes are
-sorted sets.
+across replicas without client-side locks: ``add`` is ``SET NX``, ``replace``,
+``incr`` and ``add_all`` are scripts (compare-then-set, increment-then-expire-if-new,
+create-all-or-nothing), indexes are sorted sets.
 
 Failure policy: anything that means "Redis cannot answer right now" (refused or
 dropped connection, timeout, server still loading its data, a replica refusing a
@@ -87,6 +87,35 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return 1
 end
 return 0
+"""
+
+# KEYS: ARGV[1] keys to create, then the indexes; ARGV: that count, then each key's
+# value and ttl in ms (0 for none), then each index entry's member and score. Nothing is
+# written if any key exists: then what every key holds comes back (false for none,
+# which the reply turns into nil); an empty reply means everything was written.
+_ADD_ALL_LUA = """
+local n = tonumber(ARGV[1])
+local held, taken = {}, false
+for i = 1, n do
+  held[i] = redis.call('GET', KEYS[i])
+  if held[i] then taken = true end
+end
+if taken then
+  return held
+end
+for i = 1, n do
+  local ttl = tonumber(ARGV[2 * i + 1])
+  if ttl > 0 then
+    redis.call('SET', KEYS[i], ARGV[2 * i], 'PX', ttl)
+  else
+    redis.call('SET', KEYS[i], ARGV[2 * i])
+  end
+end
+for j = n + 1, #KEYS do
+  local a = 2 * n + 2 * (j - n)
+  redis.call('ZADD', KEYS[j], ARGV[a + 1], ARGV[a])
+end
+return {}
 """
 
 # KEYS[1] key; ARGV[1] ttl in ms, 0 for none. The TTL is set only by the call that
@@ -224,6 +253,7 @@ class RedisStore:
         # register_script does no I/O; the scripts are loaded on first use and
         # reloaded automatically (NOSCRIPT) after a restart empties the script cache.
         self._replace_script = client.register_script(_REPLACE_LUA)
+        self._add_all_script = client.register_script(_ADD_ALL_LUA)
         self._incr_script = client.register_script(_INCR_LUA)
         self._read_and_count_script = client.register_script(_READ_AND_COUNT_LUA)
         self._read_for_cache_script = client.register_script(_READ_FOR_CACHE_LUA)
@@ -388,6 +418,27 @@ class RedisStore:
         exp, v = _check_str("expected", expected), _check_str("value", value)
         with self._guard():
             return bool(await self._replace_script(keys=[k], args=[exp, v]))
+
+    async def add_all(
+        self, values: Sequence[tuple[str, str, float | None]], *, index: Sequence[tuple[str, str, float]] = ()
+    ) -> list[str | None]:
+        """See ``Store.add_all``: one script, so it is atomic across replicas, and kept
+        or lost as a whole by the AOF and by replication."""
+        keys = [self._key(k) for k, _, _ in values]
+        args: list[str | int] = [len(keys)]
+        for _, value, ttl in values:
+            args += [_check_str("value", value), _ttl_ms(ttl) or 0]
+        for name, member, score in index:
+            keys.append(self._index(name))
+            args += [_check_str("member", member), repr(_check_score(score))]
+        if not values:
+            raise ValueError("add_all needs at least one key")
+        with self._guard():
+            held = list(await self._add_all_script(keys=keys, args=args))
+        if not held:
+            return [None] * len(values)
+        # Missing keys are Lua false in the table, nil in the reply: nothing is cut off.
+        return [None if v is None or v is False else str(v) for v in held]
 
     async def delete(self, key: str) -> None:
         k = self._key(key)

@@ -102,6 +102,21 @@ async def test_a_repeated_submit_creates_one_escalation(bot, deliverer, notifier
     assert await bot.store.get("seq:esc") == "1"
 
 
+async def test_keys_written_before_the_atomic_create_still_find_their_escalation(bot):
+    """Keys of the earlier format (claimed "pending" first, the id set last): an id is
+    still found, so a request retried across an upgrade is one escalation; a "pending"
+    left by a create that died is not waited on and blocks nothing."""
+    await escalate(bot, dedupe_key="view-1")
+    for key in ("idem:escalation:view-1", "idem:escalation:view-2"):
+        await bot.store.delete(key)
+    await bot.store.set("idem:esc:view-1", "ESC-000001")
+    await bot.store.set("idem:esc:view-2", "pending")
+    for name in ("subject", "description"):  # not the same form: only the request key can find it
+        assert "ESC-000001" in card_text(await escalate(bot, {**GOOD, name: GOOD[name] + " again"}, dedupe_key="view-1"))
+    assert "ESC-000002" in card_text(await escalate(bot, {**GOOD, "subject": "Badge again"}, dedupe_key="view-2"))
+    assert await bot.store.get("seq:esc") == "2"
+
+
 async def test_lifecycle_updates_the_team_card_and_tells_the_requester(bot, deliverer, notifiers):
     await escalate(bot)
     await deliverer.run_once()

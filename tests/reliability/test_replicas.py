@@ -47,15 +47,15 @@ async def test_same_view_submission_on_both_replicas_is_one_escalation(redis_ser
     # Nothing left to deliver, then one delivery pass (0.5 s) more for a second card to show up.
     assert await eventually(lambda: Peek(redis.url).outbox()["due"] == [], timeout=10)
     await quiet_for(0.6)
-    team_posts = await fake.calls("chat.postMessage", TEAM_CHANNEL)
-    assert [(c["esc"], c["ok"]) for c in team_posts] == [(["ESC-000001"], True)], team_posts
-
     peek = Peek(redis.url)
-    assert peek.sequence() == 1
-    assert list(peek.escalations()) == ["ESC-000001"]
+    # One record; the replica that lost the race may have taken a number it did not use.
+    [esc] = list(peek.escalations())
+    assert esc in ("ESC-000001", "ESC-000002") and peek.sequence() <= 2
+    team_posts = await fake.calls("chat.postMessage", TEAM_CHANNEL)
+    assert [(c["esc"], c["ok"]) for c in team_posts] == [([esc], True)], team_posts
     # Every answer the customer got names the same escalation (each replica confirms it).
     confirmations = await fake.calls("chat.postMessage", ACME_CHANNEL)
-    assert confirmations and {tuple(c["esc"]) for c in confirmations} == {("ESC-000001",)}
+    assert confirmations and {tuple(c["esc"]) for c in confirmations} == {(esc,)}
     assert peek.outbox()["due"] == [] and peek.outbox()["dead"] == []
 
 

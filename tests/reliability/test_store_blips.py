@@ -2,13 +2,16 @@
 between two writes of one operation), made deterministic with a store that fails on cue.
 
 What the chaos test can only hit by luck, this pins down: an escalation or a state
-change whose record was written but whose notifications were not, and a delivery that
-reached Slack but could not be recorded.
+change whose record was written but whose notifications were not, a delivery that
+reached Slack but could not be recorded, and a submit that fails (or whose replica
+dies, or stalls) at any step of creating its escalation while the same request arrives
+again.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import asyncio
+from typing import Any, AsyncIterator, Callable
 
 import pytest
 
@@ -33,15 +36,35 @@ MEMBER = "U0ONBOARD1"
 
 
 class FlakyStore:
-    """A store that raises ``StoreUnavailable`` on the calls a test names, once each."""
+    """A store that raises ``StoreUnavailable`` on the calls a test names, once each.
 
-    def __init__(self, inner: MemoryStore) -> None:
+    Besides ``fail_next`` (by method and key), ``fail_call(n, after=...)`` fails the
+    ``n``-th call from now whatever it is, before it reaches the store or after the
+    store did it (a write applied whose acknowledgement was lost), and ``hold_next``
+    stops one call until the test lets it go on or kills the request under it.
+    ``calls`` lists every call made, as ``method(key)``.
+    """
+
+    def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.faults: list[tuple[str, Callable[[str], bool]]] = []
         self.tripped: list[str] = []
+        self.calls: list[str] = []
+        self.fail_at: tuple[int, bool] | None = None
+        self.holds: list[tuple[Callable[[str, str], bool], bool, asyncio.Event, asyncio.Event]] = []
 
     def fail_next(self, method: str, key: Callable[[str], bool]) -> None:
         self.faults.append((method, key))
+
+    def fail_call(self, n: int, *, after: bool) -> None:
+        self.fail_at = (len(self.calls) + n, after)
+
+    def hold_next(self, match: Callable[[str, str], bool], *, after: bool = False) -> tuple[asyncio.Event, asyncio.Event]:
+        """The next call ``match(method, key)`` accepts waits, before or after the store
+        did it; returns (set when it is waiting, set this to let it go on)."""
+        waiting, go_on = asyncio.Event(), asyncio.Event()
+        self.holds.append((match, after, waiting, go_on))
+        return waiting, go_on
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.inner, name)
@@ -50,20 +73,39 @@ class FlakyStore:
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             key = str(args[0]) if args else ""
+            number = len(self.calls)
+            self.calls.append(f"{name}({key})")
+            hold = next((h for h in self.holds if h[0](name, key)), None)
+            if hold is not None:
+                self.holds.remove(hold)
             for fault in self.faults:
                 if fault[0] == name and fault[1](key):
                     self.faults.remove(fault)
                     self.tripped.append(f"{name}({key})")
                     raise StoreUnavailable(f"injected: {name}({key})")
-            return await attr(*args, **kwargs)
+            fail = self.fail_at is not None and self.fail_at[0] == number
+            if fail and not self.fail_at[1]:  # type: ignore[index]
+                self.tripped.append(f"{name}({key})")
+                raise StoreUnavailable(f"injected before: {name}({key})")
+            if hold is not None and not hold[1]:
+                hold[2].set()
+                await hold[3].wait()
+            result = await attr(*args, **kwargs)
+            if hold is not None and hold[1]:
+                hold[2].set()
+                await hold[3].wait()
+            if fail:
+                self.tripped.append(f"{name}({key})")
+                raise StoreUnavailable(f"injected after: {name}({key})")
+            return result
 
         return call
 
 
 class World:
-    def __init__(self, config_dir: Any) -> None:
+    def __init__(self, config_dir: Any, inner: Any = None) -> None:
         self.ticks = [1000.0]
-        self.store = FlakyStore(MemoryStore(clock=lambda: self.ticks[0]))
+        self.store = FlakyStore(inner if inner is not None else MemoryStore(clock=lambda: self.ticks[0]))
         self.clock = MovableClock()
         self.services = Services(catalog=load_catalog(config_dir), store=self.store, clock=self.clock)
         self.dispatcher = Dispatcher(build_router(), self.services)
@@ -164,3 +206,100 @@ async def test_a_send_slack_accepted_is_not_repeated_after_a_store_blip(world, s
         f"after a blip at '{step}' the item stayed leased and undelivered with the store back "
         "(its lease could not be released; it waits LEASE_SECONDS = 60 s)"
     )
+
+
+# -- one submit, one escalation, whatever happens while it is created ---------------------
+
+
+async def _escalations(store: Any) -> list[str]:
+    """The ids of every escalation record in ``store`` (numbers are handed out in order)."""
+    last = int(await store.get("seq:esc") or 0)
+    records = Escalations(store)
+    return [f"ESC-{n:06d}" for n in range(1, last + 1) if await records.get(f"ESC-{n:06d}") is not None]
+
+
+def _confirmed(reply: Reply | FormErrors) -> str:
+    """The escalation id a confirmation names; "" for a form sent back."""
+    if isinstance(reply, FormErrors) or reply.card is None:
+        return ""
+    return reply.card.title.rsplit(" ", 1)[-1].strip("()")
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["call lost", "answer lost"])
+async def test_whichever_store_call_of_a_submit_fails_sending_it_again_stores_one_escalation(config_dir, after):
+    """Every store call a submit makes, failed in turn: before it reaches the store, or
+    after the store did it but before its answer came back (a Redis restart or a
+    timeout between a write and its acknowledgement). The customer is told "cannot
+    reach my storage" and sends the same modal again: one escalation, the one the
+    second answer names, and one team card."""
+    clean = World(config_dir)
+    await clean.submit()
+    steps = list(clean.store.calls)
+    assert any("esc:ESC-000001" in step for step in steps), steps
+    wrong: dict[str, str] = {}
+    for n, step in enumerate(steps):
+        world = World(config_dir)
+        world.store.fail_call(n, after=after)
+        first = await world.submit()
+        assert world.store.tripped, f"call {n} ({step}) was not made this time"
+        again = await world.submit()
+        stored = await _escalations(world.store.inner)
+        await world.drain()
+        cards = len(world.team_posts())
+        if len(stored) != 1 or _confirmed(again) != stored[0] or _confirmed(first) not in ("", stored[0]) or cards != 1:
+            wrong[f"{n}: {step}"] = (f"stored {stored}, first answer {_confirmed(first) or 'form back'}, "
+                                     f"second {_confirmed(again) or 'form back'}, {cards} team cards")
+    assert not wrong, f"a failed call at these steps, then the same modal sent again: {wrong}"
+
+
+def _record_write(method: str, key: str) -> bool:
+    """The call that writes an escalation record."""
+    return method.startswith("add") and "esc:ESC-" in key
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis),
+                        pytest.param("near", marks=pytest.mark.redis)])
+async def create_world(request: pytest.FixtureRequest, config_dir: Any) -> AsyncIterator[World]:
+    """A world on the embedded store, on a real Redis, and on Redis behind the near cache."""
+    if request.param == "memory":
+        yield World(config_dir)
+        return
+    from bot.stores.near_cache import NearCache
+    from bot.stores.redis import RedisStore
+    from handlers.accounts import TURN_KEY_PREFIXES
+
+    redis = RedisStore.from_url(request.getfixturevalue("redis_url"))
+    store: Any = redis
+    if request.param == "near":
+        store = NearCache(redis, prefixes=TURN_KEY_PREFIXES)
+        await store.start()
+    try:
+        yield World(config_dir, inner=store)
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("first_fate", ["stalls before writing, then goes on", "writes, then dies"])
+async def test_the_same_submit_on_two_replicas_at_once_stores_one_escalation(create_world, first_fate):
+    """Two replicas get the same request (Slack's retry, a client failing over): the
+    first stalls at its record write (a slow store, a loaded machine) for longer than
+    the second takes, then goes on; or it writes and its replica is killed before
+    answering, and the client sends the request again. One escalation, and every answer
+    names it."""
+    world = create_world
+    after = first_fate == "writes, then dies"
+    waiting, go_on = world.store.hold_next(_record_write, after=after)
+    first = asyncio.ensure_future(world.submit())
+    await asyncio.wait_for(waiting.wait(), 5)
+    second = await asyncio.wait_for(world.submit(), 10)
+    if after:
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        answers = [second, await asyncio.wait_for(world.submit(), 10)]
+    else:
+        go_on.set()
+        answers = [second, await asyncio.wait_for(first, 10)]
+    stored = await _escalations(world.store.inner)
+    assert len(stored) == 1, f"one request stored as {stored}"
+    assert [_confirmed(a) for a in answers] == stored * 2, answers

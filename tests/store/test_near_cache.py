@@ -116,6 +116,13 @@ async def test_another_replicas_write_is_seen_within_moments(open_cache) -> None
         return await two.get("link:slack:T1:C1") is None
 
     assert await eventually(two_sees_it_gone)
+    assert await two.get("link:slack:T1:C1") is None  # cached as missing in two
+    assert await one.add_all([("link:slack:T1:C1", "initech", None)]) == [None]
+
+    async def two_sees_it_created() -> bool:
+        return await two.get("link:slack:T1:C1") == "initech"
+
+    assert await eventually(two_sees_it_created)
 
 
 async def test_own_writes_are_read_back_at_once(open_cache) -> None:
@@ -127,6 +134,9 @@ async def test_own_writes_are_read_back_at_once(open_cache) -> None:
     assert await cache.get("lang:slack:T1:U2") == "en"
     assert await cache.replace("lang:slack:T1:U2", "en", "fr")
     assert await cache.get("lang:slack:T1:U2") == "fr"
+    assert await cache.get("lang:slack:T1:U3") is None
+    assert await cache.add_all([("lang:slack:T1:U3", "en", None)]) == [None]
+    assert await cache.get("lang:slack:T1:U3") == "en"
 
 
 async def test_counts_from_several_replicas_add_up(open_cache, raw) -> None:

@@ -275,6 +275,74 @@ class TestStoreContract:
         assert results.count(True) == 1
         assert await kit.store.get("k") == f"v{results.index(True) + 1}"
 
+    # -- add_all -------------------------------------------------------------------
+
+    async def test_add_all_writes_every_key_and_index_entry(self, kit: StoreKit) -> None:
+        held = await kit.store.add_all([("rec", "body", None), ("alias", "rec", SHORT_TTL)],
+                                       index=[("open", "rec", 5), ("due", "rec", -1.5)])
+        assert held == [None, None]
+        assert await kit.store.get_many(["rec", "alias"]) == ["body", "rec"]
+        assert await kit.store.index_range("open") == [("rec", 5.0)]
+        assert await kit.store.index_range("due") == [("rec", -1.5)]
+        await kit.let_time_pass(SHORT_TTL * 1.5)
+        assert await gone_within(kit.store, "alias")  # each key its own ttl
+        assert await kit.store.get("rec") == "body"
+
+    async def test_add_all_writes_nothing_when_any_key_exists(self, kit: StoreKit) -> None:
+        await kit.store.set("b", "first")
+        await kit.store.index_put("open", "old", 1)
+        held = await kit.store.add_all([("a", "x", None), ("b", "x", None), ("c", "x", 60)],
+                                       index=[("open", "new", 2), ("other", "new", 2)])
+        assert held == [None, "first", None]
+        assert await kit.store.get_many(["a", "b", "c"]) == [None, "first", None]
+        assert await kit.store.index_range("open") == [("old", 1.0)]
+        assert await kit.store.index_range("other") == []
+        # Whichever key is taken, the first or the last.
+        assert await kit.store.add_all([("b", "y", None)]) == ["first"]
+        await kit.store.set("c", "")
+        assert await kit.store.add_all([("a", "x", None), ("c", "x", None)]) == [None, ""]
+        assert await kit.store.get("a") is None
+
+    async def test_add_all_after_expiry_or_delete_creates_again(self, kit: StoreKit) -> None:
+        assert await kit.store.add_all([("k", "one", SHORT_TTL), ("j", "one", None)]) == [None, None]
+        await kit.store.delete("j")
+        await kit.let_time_pass(SHORT_TTL * 1.5)
+        assert await gone_within(kit.store, "k")
+        assert await kit.store.add_all([("k", "two", None), ("j", "two", None)]) == [None, None]
+        assert await kit.store.get_many(["k", "j"]) == ["two", "two"]
+
+    async def test_concurrent_add_all_has_exactly_one_winner_and_every_loser_sees_it(self, kit: StoreKit) -> None:
+        """What creating an escalation once rests on: many creators racing with overlapping
+        keys (the same request, the same form) write one record, and every other one is
+        told which, with nothing of its own left behind."""
+        async def create(i: int) -> list[str | None]:
+            keys = [(f"rec:{i}", f"body-{i}", None), ("idem:request", f"rec:{i}", 60)]
+            if i % 2:
+                keys.append(("idem:form", f"rec:{i}", 60))
+            return await kit.store.add_all(keys, index=[("open", f"rec:{i}", i)])
+
+        results = await asyncio.gather(*(create(i) for i in range(40)))
+        winners = [i for i, held in enumerate(results) if all(v is None for v in held)]
+        assert len(winners) == 1, results
+        won = f"rec:{winners[0]}"
+        for i, held in enumerate(results):
+            if i != winners[0]:
+                assert held[0] is None and held[1] == won, held
+        assert await kit.store.index_range("open") == [(won, float(winners[0]))]
+        assert [i for i in range(40) if await kit.store.get(f"rec:{i}") is not None] == winners
+
+    async def test_add_all_argument_checks_write_nothing(self, kit: StoreKit) -> None:
+        with pytest.raises(ValueError):
+            await kit.store.add_all([])
+        with pytest.raises(ValueError):
+            await kit.store.add_all([("a", "x", None), ("b", "x", 0)])
+        with pytest.raises(TypeError):
+            await kit.store.add_all([("a", "x", None), ("b", 5, None)])  # type: ignore[list-item]
+        with pytest.raises(ValueError):
+            await kit.store.add_all([("a", "x", None)], index=[("open", "a", float("nan"))])
+        assert await kit.store.get_many(["a", "b"]) == [None, None]
+        assert await kit.store.index_range("open") == []
+
     # -- delete --------------------------------------------------------------------
 
     async def test_delete(self, kit: StoreKit) -> None:
@@ -562,6 +630,7 @@ class TestRedisStore:
                 "set": lambda: store.set("k", "v", ttl=5),
                 "add": lambda: store.add("k2", "v", ttl=5),
                 "replace": lambda: store.replace("k", "v", "w"),
+                "add_all": lambda: store.add_all([("k3", "v", 5)], index=[("i", "m", 1)]),
                 "delete": lambda: store.delete("k"),
                 "incr": lambda: store.incr("n", ttl=5),
                 "index_put": lambda: store.index_put("i", "m", 1),
