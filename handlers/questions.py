@@ -131,7 +131,9 @@ def urgent_line(ctx: Context) -> str:
 def _buttons_for(ctx: Context, decision: Decision) -> tuple[Button, ...]:
     by_target = {"service_desk": buttons.gsd, "portal": buttons.ecp}
     row: list[Button] = []
-    for target in (decision.target, decision.topic.target):
+    # while a stand-in covers a desk the account cannot use yet, nothing points there
+    targets = (decision.target,) if decision.covering else (decision.target, decision.topic.target)
+    for target in targets:
         if target in ROLES:
             maker = buttons.team if ctx.account is not None else None
         else:
@@ -337,7 +339,9 @@ def understand(ctx: Context, index: Index, text: str) -> Understanding:
     return Understanding(found, tuple(decisions), chat, found.fact)
 
 
-def _card_for(ctx: Context, understood: Understanding) -> Card | None:
+def card_for(ctx: Context, understood: Understanding) -> Card | None:
+    """The card for what was understood (None: not sure or small talk); public so the
+    routing evaluator can check what the card offers."""
     decisions = understood.decisions
     if understood.fact is not None:
         before: list[Block] = [Text(urgent_line(ctx))] if understood.urgent else []
@@ -366,7 +370,7 @@ def respond(ctx: Context, index: Index, text: str) -> Reply:
     """The whole answer to one question (pure apart from the clock: easy to test)."""
     understood = understand(ctx, index, text)
     found = understood.found
-    answer = _card_for(ctx, understood)
+    answer = card_for(ctx, understood)
     if found.pin:
         return Reply(card=pin_card(ctx, answer), private=True)
     if answer is not None:
