@@ -28,7 +28,12 @@ How a question is scored:
   its ``asks`` words ("when", "phone"...).
 * Urgency is found apart from topics: ``urgent`` words always, ``outage`` words when the
   question is about a service problem (or nothing else), ``urgent_soon`` words ("now")
-  next to a need; ``calm`` phrases ("now that", "fire suppression") cancel them.
+  next to a need or an outage; ``calm`` phrases ("now that", "fire suppression", "no
+  rush") cancel the words they cover, and a ``not_now`` phrase anywhere ("last month",
+  "next week", "in case of") cancels the urgent and outage words of the whole question,
+  unless an ``urgent_soon`` word says it is happening now: the question is about a past,
+  planned or what-if event. Outage words next to a need ("our link is dead, help") are
+  urgent whatever the topic.
 
 Both languages are always matched, whatever the reply language. The tables are built
 once per ``Routing`` (``build_index``) so a question costs a few dictionary look-ups, and
@@ -302,7 +307,7 @@ def build_index(routing: Routing) -> Index:
         keywords.extend(_keywords(group, table, KEYWORD, dropped))
     # phrases matched on every word, function words included ("now that", "need")
     raw: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-    tables = [("calm", routing.calm), ("needs", routing.needs), *whole.items()]
+    tables = [("calm", routing.calm), ("not_now", routing.not_now), ("needs", routing.needs), *whole.items()]
     tables += [(FACT + fact.id, fact.asks) for fact in routing.facts if fact.asks]
     for name, table in tables:
         phrases: dict[str, list[tuple[str, ...]]] = defaultdict(list)
@@ -527,6 +532,9 @@ def match(index: Index, text: str) -> Match:
                 else:
                     found.append((keyword, start, end, fuzzy))
 
+    # urgency is never read into a typo: "suite" is not "fuite", "bonne" not "sonne",
+    # "maintenance" not "maintenant"
+    found = [item for item in found if not (item[3] and item[0].group in (URGENT, OUTAGE, SOON))]
     # "now that", "fire suppression", "scale down": urgency words that are no urgency
     phrases = _raw_spans(raw, index.raw)
     calm = phrases.get("calm")
@@ -630,10 +638,12 @@ def match(index: Index, text: str) -> Match:
             old = scored.get(group)
             scored[group] = Candidate(group, (old.score if old else 0) + KEYWORD, (*(old.hits if old else ()), hit))
     urgent_by: list[str] = []
-    if URGENT in scored:
+    # "the overheating last summer", "in case of an outage": an event that is not happening now
+    later = "not_now" in phrases and SOON not in scored
+    if URGENT in scored and not later:
         urgent_by += scored[URGENT].words
     deskish = best is None or best.route in index.by_phone or (route is not None and route in index.by_phone)
-    if OUTAGE in scored and deskish:
+    if OUTAGE in scored and (deskish or needs) and not later:
         urgent_by += scored[OUTAGE].words
     if SOON in scored and (needs or OUTAGE in scored):
         urgent_by += scored[SOON].words

@@ -476,6 +476,36 @@ def test_words_near_urgency_are_not_urgent(index, question):
     assert not found.urgent, found.explain()
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["demande de novation suite au rachat", "bonne journée à tous", "planned maintenance: we'll need hands on site"],
+)
+def test_urgency_is_never_read_into_a_typo(index, question):
+    found = match(index, question)
+    assert not found.urgent, found.explain()
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["after the overheating last summer we want a design review", "what do we do in case of a fire?",
+     "suite à la panne du mois dernier, on veut un rapport", "a ticket for a flapping port, nothing critical",
+     "we'll power down the old servers next week"],
+)
+def test_a_past_planned_or_what_if_event_is_not_urgent(index, question):
+    found = match(index, question)
+    assert not found.urgent, found.explain()
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["the overheating is back right now", "still onboarding, no portal yet, but our main link is dead. help",
+     "there's a burning smell near our cage", "grosse perte de paquets en ce moment sur notre lien"],
+)
+def test_an_event_happening_now_is_urgent(index, question):
+    found = match(index, question)
+    assert found.urgent, found.explain()
+
+
 def test_one_typo_never_routes_on_its_own(index):
     found = match(index, "how do I get into the building tonight?")
     assert found.route == "site_access", found.explain()
