@@ -17,7 +17,7 @@ from handlers.catalog import ROLES, Routing
 from handlers.matching import build_index, match
 from handlers.questions import understand, urgent_decision
 from tests.handlers import routing_accuracy as accuracy
-from cards.model import Contact
+from cards.model import Contact, Text
 from handlers.turn import Platform, Reply, TurnKind, Where
 from tests.handlers.helpers import DM, GLOBEX, UNLINKED, Bot, card_text
 
@@ -619,3 +619,31 @@ def test_every_question_card_is_valid_on_slack_and_teams():
             assert_valid_blocks(payload)
         else:
             assert_valid_adaptive(payload)
+
+
+# -- what an answer card says first, and in which language ---------------------------------
+
+
+async def test_an_urgent_answer_says_what_to_do_now_before_the_contact(bot):
+    opened = (await bot.press("ask.route", {"route": "trouble_ticket", "urgent": "1"}, where=GLOBEX)).response.card
+    assert isinstance(opened.blocks[0], Text) and "Call the Global Service Desk now" in opened.blocks[0].text
+    assert not any(isinstance(b, Contact) for b in opened.blocks[:1])
+    closed = (await bot.press("ask.route", {"route": "trouble_ticket", "urgent": "1"})).response.card  # Acme
+    first = closed.blocks[0]
+    assert isinstance(first, Text) and first.text.startswith("**Urgent?**") and "my advice" in first.text
+    assert "808 0015" not in first.text  # before access, never the desk
+
+
+async def test_contacts_name_the_desk_and_the_team_in_french(bot):
+    desk = (await bot.say("smart hands", where=GLOBEX, locale="fr-FR")).response.card
+    [contact] = [b for b in desk.blocks if isinstance(b, Contact)]
+    assert contact.name == "Service Desk mondial (GSD)"
+    team = (await bot.say("qui peut réceptionner notre matériel ?", locale="fr-FR")).response.card  # Acme: closed
+    names = [b.name for b in team.blocks if isinstance(b, Contact)]
+    assert names[0] == "équipe d'intégration AM11"
+
+
+async def test_routing_texts_get_french_typography(bot):
+    card = (await bot.press("ask.route", {"route": "contract_changes"}, locale="fr-FR")).response.card
+    texts = [b.text for b in card.blocks if isinstance(b, Text)]
+    assert any("contrat\u202f; c'est donc" in text for text in texts), texts
