@@ -263,7 +263,7 @@ async def test_a_trouble_ticket_once_open_goes_to_the_gsd_or_for_network_and_col
     other = card_text(await bot.say("Our backup service reports errors", where=GLOBEX))
     assert "Who handles this: Global Service Desk" in other
     network = card_text(await bot.say("Packet loss on our cross connect", where=GLOBEX))
-    assert "Who handles this: Customer portal (ECP)" in network and "network and colocation" in network
+    assert "Who handles this: Customer portal (ECP)" in network and "network or colocation" in network
 
 
 async def test_urgent_problems_are_phoned_in(bot):
@@ -647,3 +647,17 @@ async def test_routing_texts_get_french_typography(bot):
     card = (await bot.press("ask.route", {"route": "contract_changes"}, locale="fr-FR")).response.card
     texts = [b.text for b in card.blocks if isinstance(b, Text)]
     assert any("contrat\u202f; c'est donc" in text for text in texts), texts
+
+
+async def test_the_desk_contacts_fact_uses_the_shared_urgent_rule_once(bot):
+    card = (await bot.say("What's the service desk phone number?", where=GLOBEX)).response.card
+    text = card_text_of(card)
+    assert "Phone (free local call)" in text
+    assert text.count("Call the Global Service Desk now") == 1
+    urgent = (await bot.say("our link is down, what's the service desk phone number?", where=GLOBEX)).response.card
+    assert card_text_of(urgent).count("Urgent?") == 1
+
+
+def card_text_of(card) -> str:
+    return "\n".join(getattr(b, "text", "") for b in card.blocks) + "\n" + "\n".join(
+        f"{label} {value}" for b in card.blocks for label, value in getattr(b, "items", ()) or ())
