@@ -494,17 +494,33 @@ def _look_up(index: Index, token: str) -> dict[str, bool]:
     return found
 
 
-def _pin_number(text: str) -> bool:
-    """Whether ``text`` holds a standalone 4-digit number that is not a year or a standard."""
+def mask_pins(text: str, mask: str = "••••") -> tuple[str, bool]:
+    """``text`` with every standalone 4-digit number that may be a service-desk PIN (not
+    a year after "in", "since"..., not a standard such as "ISO 9001") replaced by
+    ``mask``, and whether there was one. The one place that decides what looks like a
+    PIN, for the matcher and for whoever stores or forwards a customer's text."""
+    spans = _pin_spans(text)
+    if not spans:
+        return text, False
+    out, last = [], 0
+    for start, end in spans:
+        out.append(text[last:start] + mask)
+        last = end
+    out.append(text[last:])
+    return "".join(out), True
+
+
+def _pin_spans(text: str) -> tuple[tuple[int, int], ...]:
+    spans: list[tuple[int, int]] = []
     for found in _FOUR_DIGITS.finditer(text):
         number = found.group(1)
-        before = words(text[: found.start()])[-1:]
+        before = words(text[max(0, found.start() - 60) : found.start()])[-1:]
         if before and before[0] in _STANDARDS:
             continue
         if number[:2] in ("19", "20") and before and before[0] in _YEAR_CONTEXT:
             continue
-        return True
-    return False
+        spans.append(found.span(1))
+    return tuple(spans)
 
 
 def match(index: Index, text: str) -> Match:
@@ -660,7 +676,7 @@ def match(index: Index, text: str) -> Match:
         urgent=urgent,
         greeting=GREETING in scored,
         thanks=THANKS in scored,
-        pin=PIN in scored and _pin_number(text),
+        pin=PIN in scored and bool(_pin_spans(text)),
         unknown=unknown,
         specials=specials,
         fact=fact,

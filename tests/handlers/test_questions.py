@@ -661,3 +661,14 @@ async def test_the_desk_contacts_fact_uses_the_shared_urgent_rule_once(bot):
 def card_text_of(card) -> str:
     return "\n".join(getattr(b, "text", "") for b in card.blocks) + "\n" + "\n".join(
         f"{label} {value}" for b in card.blocks for label, value in getattr(b, "items", ()) or ())
+
+
+def test_pins_are_masked_by_one_public_rule():
+    from handlers.matching import mask_pins
+
+    assert mask_pins("my code is 4821, see ISO 9001, since 2019") == ("my code is ••••, see ISO 9001, since 2019", True)
+    assert mask_pins("call +31 20 808 0015 in 2026") == ("call +31 20 808 0015 in 2026", False)
+    assert mask_pins("4821", "####") == ("####", True)
+    for module in ("escalations.py", "insights/samples.py"):
+        source = (ROOT / "handlers" / module).read_text(encoding="utf-8")
+        assert "from handlers.matching import _" not in source and "_FOUR_DIGITS" not in source, module
