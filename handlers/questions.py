@@ -106,8 +106,8 @@ def target_contact(ctx: Context, target: str) -> Block:
         )
     if target == "portal":
         return Contact(
-            role=target_name(ctx, target),
-            name=site.portal.name,
+            role=t("questions.role.portal"),
+            name=target_name(ctx, target),
             about=t("questions.about.portal", url=site.portal.url),
         )
     team = ctx.catalog.onboarding

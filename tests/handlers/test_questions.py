@@ -558,7 +558,8 @@ async def test_a_question_for_two_owners_names_both_the_likelier_first(bot):
     text = card_text(outcome)
     assert "Also involved: Customer Success Manager." in text
     contacts = [b for b in card.blocks if isinstance(b, Contact)]
-    assert [c.role for c in contacts][:2] == ["Customer portal (ECP)", "Customer Success Manager"]
+    assert [c.name for c in contacts][:1] == ["Customer portal (ECP)"]
+    assert [c.role for c in contacts][1:2] == ["Customer Success Manager"]
     assert {b.action for b in card.buttons} >= {"ecp.show", "team.show", "escalate.open"}
     french = card_text(await bot.say("Où voir les commandes que nous avons passées ?", where=GLOBEX, locale="fr-FR"))
     assert "Également concerné" in french
