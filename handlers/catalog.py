@@ -450,12 +450,13 @@ class Routing(_Model):
     urgent_soon: Words = Field(default_factory=dict)
     needs: Words = Field(default_factory=dict)
     calm: Words = Field(default_factory=dict)
+    not_now: Words = Field(default_factory=dict)
     greetings: Words = Field(default_factory=dict)
     thanks: Words = Field(default_factory=dict)
     pin_words: Words = Field(default_factory=dict)
     facts: tuple[Fact, ...] = ()
 
-    @field_validator("urgent", "outage", "urgent_soon", "needs", "calm", "greetings", "thanks", "pin_words")
+    @field_validator("urgent", "outage", "urgent_soon", "needs", "calm", "not_now", "greetings", "thanks", "pin_words")
     @classmethod
     def _words(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=False)

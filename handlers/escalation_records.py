@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Callable
 
 from handlers.ports import Store, Target
 
@@ -89,7 +89,7 @@ class Escalation:
         return json.dumps(asdict(self), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
     @classmethod
-    def loads(cls, raw: str) -> "Escalation":
+    def loads(cls, raw: str) -> Escalation:
         data = json.loads(raw)
         data["requester"] = Requester(**data["requester"])
         data["history"] = tuple(Event(**e) for e in data.get("history", ()))

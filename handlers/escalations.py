@@ -38,7 +38,8 @@ from handlers.escalation_records import (
 from handlers.i18n import Translator
 from handlers.insights import hooks as insights
 from handlers.limits import ESCALATION_WINDOW, escalation_counter
-from handlers.matching import _FOUR_DIGITS, IndexCache, _pin_number, match
+from handlers.matching import IndexCache, match
+from handlers.matching import mask_pins as _mask_numbers
 from handlers.outbox import Outbox, OutboxItem
 from handlers.ports import StoreUnavailable, Target
 from handlers.router import Route, Router
@@ -203,13 +204,7 @@ def mask_pins(indexes: IndexCache, ctx: Context, text: str) -> tuple[str, bool]:
     whether anything was. A code is never stored, nor forwarded to the team."""
     if not text or not match(indexes.get(ctx.catalog.routing), text).pin:
         return text, False
-    out, last, masked = [], 0, False
-    for found in _FOUR_DIGITS.finditer(text):
-        if _pin_number(text[: found.end()][-60:]):
-            out.append(text[last : found.start(1)] + PIN_MASK)
-            last, masked = found.end(1), True
-    out.append(text[last:])
-    return "".join(out), masked
+    return _mask_numbers(text, PIN_MASK)
 
 
 async def submit(turn: Turn, ctx: Context, indexes: IndexCache | None = None) -> Response:

@@ -14,13 +14,13 @@ Texts live in the locales under ``fact.<id>.*``; numbers and addresses come from
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from cards.model import Block, Button, Card, Fields, Note, Text
 from handlers import buttons
 from handlers.context import Context
 from handlers.router import Route, Router
-from handlers.status_line import access_sentence, guidance
+from handlers.status_line import access_sentence, guidance, urgent_line
 from handlers.turn import Reply, Response, Turn, TurnKind
 
 SHOW_FACT = "fact.show"
@@ -136,7 +136,7 @@ def _blocks_gsd_contact(ctx: Context) -> list[Block]:
             )
         ),
         # while access is closed the desk is no one's action: the access block says whom to ask
-        *([Text(t("fact.gsd_contact.urgent", phone=desk.phone))] if ctx.account is None or ctx.access_open() else []),
+        *([Text(urgent_line(ctx))] if ctx.account is None or ctx.access_open() else []),
         *_access(ctx),
     ]
 
@@ -170,7 +170,8 @@ def fact_card(
     """The fact, its links, and whatever the caller adds (an urgent line before, who
     handles the topic after, their buttons)."""
     t = ctx.t
-    blocks = [*before, *_BLOCKS[fact_id](ctx), *after]
+    # an urgent question's card already opens with the urgent line: the fact does not repeat it
+    blocks = [*before, *(b for b in _BLOCKS[fact_id](ctx) if b not in before), *after]
     row = [_link(ctx, which) for which in _LINKS[fact_id]]
     if fact_id == "team_contacts" and ctx.account is not None:
         row.append(buttons.team(ctx))

@@ -28,7 +28,12 @@ How a question is scored:
   its ``asks`` words ("when", "phone"...).
 * Urgency is found apart from topics: ``urgent`` words always, ``outage`` words when the
   question is about a service problem (or nothing else), ``urgent_soon`` words ("now")
-  next to a need; ``calm`` phrases ("now that", "fire suppression") cancel them.
+  next to a need or an outage; ``calm`` phrases ("now that", "fire suppression", "no
+  rush") cancel the words they cover, and a ``not_now`` phrase anywhere ("last month",
+  "next week", "in case of") cancels the urgent and outage words of the whole question,
+  unless an ``urgent_soon`` word says it is happening now: the question is about a past,
+  planned or what-if event. Outage words next to a need ("our link is dead, help") are
+  urgent whatever the topic.
 
 Both languages are always matched, whatever the reply language. The tables are built
 once per ``Routing`` (``build_index``) so a question costs a few dictionary look-ups, and
@@ -39,8 +44,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Any
 
 from handlers.catalog import Route, Routing
 from handlers.i18n import fold
@@ -237,7 +243,7 @@ class Index:
     by_phone: frozenset[str] = frozenset()
 
 
-def _keywords(group: str, by_lang: Mapping[str, Iterable[str]], weight: float, dropped: list[str]) -> list[Keyword]:
+def _keywords(group: str, by_lang: Mapping[Any, Iterable[str]], weight: float, dropped: list[str]) -> list[Keyword]:
     out: list[Keyword] = []
     for phrases in by_lang.values():
         for phrase in phrases:
@@ -298,21 +304,24 @@ def build_index(routing: Routing) -> Index:
             # "broke in" must not shrink to "broke": urgency phrases that hold a function
             # word are matched word for word, on every word
             whole[group] = {lang: [p for p in phrases if _has_function_word(p)] for lang, phrases in table.items()}
-            table = {lang: [p for p in phrases if not _has_function_word(p)] for lang, phrases in table.items()}
-        keywords.extend(_keywords(group, table, KEYWORD, dropped))
+            kept: Mapping[Any, Iterable[str]] = {lang: [p for p in phrases if not _has_function_word(p)] for lang, phrases in table.items()}
+        else:
+            kept = table
+        keywords.extend(_keywords(group, kept, KEYWORD, dropped))
     # phrases matched on every word, function words included ("now that", "need")
     raw: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-    tables = [("calm", routing.calm), ("needs", routing.needs), *whole.items()]
+    tables: list[tuple[str, Mapping[Any, Iterable[str]]]] = [
+        ("calm", routing.calm), ("not_now", routing.not_now), ("needs", routing.needs), *whole.items()]
     tables += [(FACT + fact.id, fact.asks) for fact in routing.facts if fact.asks]
-    for name, table in tables:
+    for name, phrase_table in tables:
         phrases: dict[str, list[tuple[str, ...]]] = defaultdict(list)
-        for by_lang in table.values():
+        for by_lang in phrase_table.values():
             for phrase in by_lang:
                 folded = tuple(words(phrase))
                 if folded:
                     phrases[folded[0]].append(folded)
         for first, options in phrases.items():
-            raw.setdefault(first, []).extend((name, phrase) for phrase in options)  # type: ignore[arg-type]
+            raw.setdefault(first, []).extend((name, phrase) for phrase in options)
 
     by_first: dict[str, list[Keyword]] = defaultdict(list)
     forms: dict[str, set[str]] = defaultdict(set)
@@ -489,17 +498,33 @@ def _look_up(index: Index, token: str) -> dict[str, bool]:
     return found
 
 
-def _pin_number(text: str) -> bool:
-    """Whether ``text`` holds a standalone 4-digit number that is not a year or a standard."""
+def mask_pins(text: str, mask: str = "••••") -> tuple[str, bool]:
+    """``text`` with every standalone 4-digit number that may be a service-desk PIN (not
+    a year after "in", "since"..., not a standard such as "ISO 9001") replaced by
+    ``mask``, and whether there was one. The one place that decides what looks like a
+    PIN, for the matcher and for whoever stores or forwards a customer's text."""
+    spans = _pin_spans(text)
+    if not spans:
+        return text, False
+    out, last = [], 0
+    for start, end in spans:
+        out.append(text[last:start] + mask)
+        last = end
+    out.append(text[last:])
+    return "".join(out), True
+
+
+def _pin_spans(text: str) -> tuple[tuple[int, int], ...]:
+    spans: list[tuple[int, int]] = []
     for found in _FOUR_DIGITS.finditer(text):
         number = found.group(1)
-        before = words(text[: found.start()])[-1:]
+        before = words(text[max(0, found.start() - 60) : found.start()])[-1:]
         if before and before[0] in _STANDARDS:
             continue
         if number[:2] in ("19", "20") and before and before[0] in _YEAR_CONTEXT:
             continue
-        return True
-    return False
+        spans.append(found.span(1))
+    return tuple(spans)
 
 
 def match(index: Index, text: str) -> Match:
@@ -527,6 +552,9 @@ def match(index: Index, text: str) -> Match:
                 else:
                     found.append((keyword, start, end, fuzzy))
 
+    # urgency is never read into a typo: "suite" is not "fuite", "bonne" not "sonne",
+    # "maintenance" not "maintenant"
+    found = [item for item in found if not (item[3] and item[0].group in (URGENT, OUTAGE, SOON))]
     # "now that", "fire suppression", "scale down": urgency words that are no urgency
     phrases = _raw_spans(raw, index.raw)
     calm = phrases.get("calm")
@@ -630,10 +658,12 @@ def match(index: Index, text: str) -> Match:
             old = scored.get(group)
             scored[group] = Candidate(group, (old.score if old else 0) + KEYWORD, (*(old.hits if old else ()), hit))
     urgent_by: list[str] = []
-    if URGENT in scored:
+    # "the overheating last summer", "in case of an outage": an event that is not happening now
+    later = "not_now" in phrases and SOON not in scored
+    if URGENT in scored and not later:
         urgent_by += scored[URGENT].words
     deskish = best is None or best.route in index.by_phone or (route is not None and route in index.by_phone)
-    if OUTAGE in scored and deskish:
+    if OUTAGE in scored and (deskish or needs) and not later:
         urgent_by += scored[OUTAGE].words
     if SOON in scored and (needs or OUTAGE in scored):
         urgent_by += scored[SOON].words
@@ -650,7 +680,7 @@ def match(index: Index, text: str) -> Match:
         urgent=urgent,
         greeting=GREETING in scored,
         thanks=THANKS in scored,
-        pin=PIN in scored and _pin_number(text),
+        pin=PIN in scored and bool(_pin_spans(text)),
         unknown=unknown,
         specials=specials,
         fact=fact,
@@ -669,9 +699,9 @@ def _trusted(candidate: Candidate, unknown_count: int) -> bool:
     return sum(len(hit.typed.split()) for hit in candidate.hits) > 1
 
 
-def _third(index: Index, candidates: tuple[Candidate, ...], *taken: object) -> float:
+def _third(index: Index, candidates: tuple[Candidate, ...], target: str, rival: Candidate) -> float:
     """The best score of a third owner: two owners are named only when no third is close."""
-    targets = {taken[0], index.targets[taken[1].route]}  # type: ignore[union-attr]
+    targets = {target, index.targets[rival.route]}
     return next((c.score for c in candidates if index.targets[c.route] not in targets), 0.0)
 
 

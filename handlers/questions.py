@@ -20,17 +20,18 @@ question the bot was not sure about is kept, masked (``handlers.insights.samples
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from cards.model import Block, Button, Card, Contact, Divider, Note, Text
 from handlers import buttons, facts
-from handlers.catalog import DESKS, ROLES, Route as Topic, Routing
+from handlers.catalog import DESKS, ROLES, Routing
+from handlers.catalog import Route as Topic
 from handlers.context import Context
 from handlers.insights.hooks import answer_question
 from handlers.matching import Index, IndexCache, Match, match
 from handlers.router import Route, Router, stale_button
-from handlers.status_line import access_sentence
+from handlers.status_line import access_sentence, urgent_line
 from handlers.team import contact_for
 from handlers.turn import Reply, Response, Turn, TurnKind
 
@@ -70,6 +71,16 @@ def decide(topic: Topic, ctx: Context, *, urgent: bool) -> Decision:
     return Decision(topic, target, covering, urgent and topic.by_phone_when_urgent)
 
 
+def why(ctx: Context, topic: Topic) -> str:
+    """The topic's one line on why, from routing.yaml, in this language's typography."""
+    return ctx.t.fill(topic.why[ctx.lang])
+
+
+def label(ctx: Context, topic: Topic) -> str:
+    """The topic's button label, from routing.yaml, in this language's typography."""
+    return ctx.t.fill(topic.label[ctx.lang])
+
+
 def target_name(ctx: Context, target: str) -> str:
     if target in ROLES:
         return ctx.t(f"role.{target}")
@@ -77,32 +88,33 @@ def target_name(ctx: Context, target: str) -> str:
 
 
 def target_contact(ctx: Context, target: str) -> Block:
-    """How to reach ``target``: this account's person for a role, else the desk or team."""
+    """How to reach ``target``: this account's person for a role, else the desk or team,
+    named in the reader's language."""
     t = ctx.t
     site = ctx.catalog.site
     if target in ROLES:
         if ctx.account is None:
-            return Note(t("questions.no_account", team=ctx.catalog.onboarding.name))
+            return Note(t("questions.no_account"))
         return contact_for(ctx, target)
     if target == "service_desk":
         desk = site.service_desk
         return Contact(
             role=t("questions.role.service_desk"),
-            name=desk.name,
+            name=target_name(ctx, target),
             email=desk.email,
             phone=desk.phone,
             about=t("questions.about.service_desk", hours=desk.hours),
         )
     if target == "portal":
         return Contact(
-            role=target_name(ctx, target),
-            name=site.portal.name,
+            role=t("questions.role.portal"),
+            name=target_name(ctx, target),
             about=t("questions.about.portal", url=site.portal.url),
         )
     team = ctx.catalog.onboarding
     return Contact(
         role=target_name(ctx, target),
-        name=team.name,
+        name=team.name_in(ctx.lang),
         email=team.email,
         phone=team.phone,
         about=t("questions.about.onboarding_team", site=site.code),
@@ -119,19 +131,12 @@ def urgent_decision(ctx: Context, routing: Routing) -> Decision | None:
     return decide(topic, ctx, urgent=True)
 
 
-def urgent_line(ctx: Context) -> str:
-    """Whom to call now: the GSD once access is open, the account manager until then."""
-    if ctx.account is not None and not ctx.access_open():
-        manager = ctx.account.team.account_manager
-        phone = manager.phone or ctx.catalog.onboarding.phone or manager.email
-        return ctx.t("questions.urgent_manager", name=manager.name, phone=phone)
-    return ctx.t("questions.urgent_gsd", phone=ctx.catalog.site.service_desk.phone)
-
-
 def _buttons_for(ctx: Context, decision: Decision) -> tuple[Button, ...]:
     by_target = {"service_desk": buttons.gsd, "portal": buttons.ecp}
     row: list[Button] = []
-    for target in (decision.target, decision.topic.target):
+    # while a stand-in covers a desk the account cannot use yet, nothing points there
+    targets = (decision.target,) if decision.covering else (decision.target, decision.topic.target)
+    for target in targets:
         if target in ROLES:
             maker = buttons.team if ctx.account is not None else None
         else:
@@ -149,7 +154,7 @@ def _why_blocks(ctx: Context, decision: Decision) -> list[Block]:
     """One line on why, the stand-in sentence while access is closed, and the contact."""
     t = ctx.t
     topic = decision.topic
-    blocks: list[Block] = [Text(topic.why[ctx.lang])]
+    blocks: list[Block] = [Text(why(ctx, topic))]
     if decision.covering:
         blocks.append(
             Text(
@@ -169,7 +174,7 @@ def _also_blocks(ctx: Context, also: Sequence[Decision]) -> list[Block]:
     blocks: list[Block] = []
     for decision in also:
         who = target_name(ctx, decision.target)
-        blocks += [Divider(), Text(ctx.t("fact.ask.also", who=who, why=decision.topic.why[ctx.lang]))]
+        blocks += [Divider(), Text(ctx.t("fact.ask.also", who=who, why=why(ctx, decision.topic)))]
         blocks.append(target_contact(ctx, decision.target))
     return blocks
 
@@ -187,21 +192,22 @@ def _row(ctx: Context, decisions: Sequence[Decision]) -> tuple[Button, ...]:
 
 def answer_card(ctx: Context, decision: Decision, also: Sequence[Decision] = ()) -> Card:
     """The routed answer: who, how to reach them, why, what to do next, and a second
-    owner when the question belongs to two."""
+    owner when the question belongs to two. When the question is urgent, what to do now
+    comes first (the shared urgent rule: before access, the bot's guidance, never the desk)."""
     t = ctx.t
     topic = decision.topic
     who = target_name(ctx, decision.target)
     blocks = _why_blocks(ctx, decision)
     if decision.by_phone:
-        blocks.append(Text(urgent_line(ctx)))
+        blocks.insert(0, Text(urgent_line(ctx)))
     if ctx.account is None and decision.target not in ROLES:
-        blocks.append(Note(t("questions.no_account", team=ctx.catalog.onboarding.name)))
+        blocks.append(Note(t("questions.no_account")))
     blocks += _also_blocks(ctx, also)
     return Card(
         title=t("questions.title", who=who),
         blocks=tuple(blocks),
         buttons=_row(ctx, (decision, *also)),
-        fallback=t("questions.fallback", who=who, why=topic.why[ctx.lang]),
+        fallback=t("questions.fallback", who=who, why=why(ctx, topic)),
     )
 
 
@@ -214,7 +220,7 @@ def urgent_card(ctx: Context, call: Decision, also: Sequence[Decision] = ()) -> 
     if call.covering:
         blocks.append(Note(access_sentence(ctx)))
     if ctx.account is None:
-        blocks.append(Note(t("questions.no_account", team=ctx.catalog.onboarding.name)))
+        blocks.append(Note(t("questions.no_account")))
     blocks += _also_blocks(ctx, also)
     phone = ctx.catalog.site.service_desk.phone
     if call.target in ROLES and ctx.account is not None:
@@ -260,7 +266,7 @@ def not_sure_card(ctx: Context, found: Match, index: Index) -> Card:
         if topic is None:
             continue
         data = {"route": route_id, **({"urgent": "1"} if found.urgent else {})}
-        row.append(Button(topic.label[ctx.lang], SHOW_ROUTE, data))
+        row.append(Button(label(ctx, topic), SHOW_ROUTE, data))
     row.append(facts.menu_button(ctx))
     if ctx.account is not None:
         row.append(buttons.team(ctx))
@@ -276,7 +282,7 @@ def not_sure_card(ctx: Context, found: Match, index: Index) -> Card:
 def pin_card(ctx: Context, answer: Card | None) -> Card:
     """The warning for a message that looks like it holds the GSD code; never repeats it."""
     t = ctx.t
-    blocks: list[Block] = [Text(t("questions.pin.body", team=ctx.catalog.onboarding.name))]
+    blocks: list[Block] = [Text(t("questions.pin.body"))]
     row: tuple[Button, ...] = ()
     if answer is not None:
         blocks += [Divider(), Text(f"**{answer.title}**"), *answer.blocks]
@@ -337,7 +343,9 @@ def understand(ctx: Context, index: Index, text: str) -> Understanding:
     return Understanding(found, tuple(decisions), chat, found.fact)
 
 
-def _card_for(ctx: Context, understood: Understanding) -> Card | None:
+def card_for(ctx: Context, understood: Understanding) -> Card | None:
+    """The card for what was understood (None: not sure or small talk); public so the
+    routing evaluator can check what the card offers."""
     decisions = understood.decisions
     if understood.fact is not None:
         before: list[Block] = [Text(urgent_line(ctx))] if understood.urgent else []
@@ -345,11 +353,11 @@ def _card_for(ctx: Context, understood: Understanding) -> Card | None:
         for n, decision in enumerate(decisions):
             who = target_name(ctx, decision.target)
             key = "fact.ask.who" if n == 0 else "fact.ask.also"
-            why = decision.topic.why[ctx.lang]
+            reason = why(ctx, decision.topic)
             if decision.covering:
                 desk = target_name(ctx, decision.topic.target)
-                why = ctx.t("questions.covering", desk=desk, access=access_sentence(ctx), who=who)
-            after += [Divider(), Text(ctx.t(key, who=who, why=why)), target_contact(ctx, decision.target)]
+                reason = ctx.t("questions.covering", desk=desk, access=access_sentence(ctx), who=who)
+            after += [Divider(), Text(ctx.t(key, who=who, why=reason)), target_contact(ctx, decision.target)]
         more = list(_row(ctx, decisions)) if decisions else []
         more.insert(0, facts.menu_button(ctx))
         if ctx.account is not None and not any(b.action == buttons.OPEN_ESCALATION for b in more):
@@ -366,7 +374,7 @@ def respond(ctx: Context, index: Index, text: str) -> Reply:
     """The whole answer to one question (pure apart from the clock: easy to test)."""
     understood = understand(ctx, index, text)
     found = understood.found
-    answer = _card_for(ctx, understood)
+    answer = card_for(ctx, understood)
     if found.pin:
         return Reply(card=pin_card(ctx, answer), private=True)
     if answer is not None:

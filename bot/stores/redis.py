@@ -24,8 +24,8 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any, Callable, NoReturn
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any, NoReturn, cast
 from urllib.parse import quote, urlsplit
 
 import redis.exceptions as rex
@@ -394,14 +394,14 @@ class RedisStore:
     async def get(self, key: str) -> str | None:
         k = self._key(key)
         with self._guard():
-            return await self._client.get(k)
+            return cast(str | None, await self._client.get(k))  # the client decodes responses
 
     async def get_many(self, keys: Sequence[str]) -> list[str | None]:
         ks = [self._key(key) for key in keys]
         if not ks:
             return []  # MGET needs at least one key
         with self._guard():
-            return list(await self._client.mget(ks))
+            return cast(list[str | None], list(await self._client.mget(ks)))
 
     async def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
         k, v, px = self._key(key), _check_str("value", value), _ttl_ms(ttl)
@@ -487,7 +487,7 @@ class RedisStore:
         name, n = self._index(index), _check_limit(limit)
         top: float | str = "+inf" if max_score is None else _check_score(max_score)
         with self._guard():
-            rows = await self._client.zrangebyscore(name, "-inf", top, start=0, num=n, withscores=True)
+            rows = cast(list[tuple[str, float]], await self._client.zrangebyscore(name, "-inf", top, start=0, num=n, withscores=True))
         return [(str(member), float(score)) for member, score in rows]
 
     async def ping(self) -> None:

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import asdict, dataclass
 
 from handlers.i18n import fold
-from handlers.matching import _FOUR_DIGITS
+from handlers.matching import mask_pins
 from handlers.ports import Store
 
 MAX_CHARS = 300
@@ -28,7 +28,7 @@ _PIN_MASK = "####"
 
 def mask(text: str) -> str:
     """``text`` with anything shaped like a service-desk code replaced by ``####``, one line, cut short."""
-    masked = _FOUR_DIGITS.sub(_PIN_MASK, " ".join(text.split()))
+    masked, _ = mask_pins(" ".join(text.split()), _PIN_MASK)
     return masked if len(masked) <= MAX_CHARS else masked[: MAX_CHARS - 1] + "…"
 
 

@@ -106,7 +106,7 @@ async def test_a_scripted_week_shows_in_stats_for_7_and_30_days(either_store_cli
     assert "escalated within an hour 67%" in text  # Acme: 2 of its 3 questions were followed by an escalation
     assert "Raised: 1 (open 0, acknowledged 0, resolved 1)" in text
     assert "acknowledged in 10 min (median), 1 of 1 within the reminder interval; resolved in 2 h 10 (median), 0 of 1 within that interval." in text
-    assert "Invoices and payments 1" in text and "Shipping and receiving 1" in text
+    assert "Invoices and payments 1" in text and "Shipping and loading 1" in text
     assert "Not sure\\n1 (25%)" in text
 
     # A week later, the Thursday is out of the last 7 days but still in the last 30.

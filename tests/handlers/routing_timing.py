@@ -1,4 +1,4 @@
-"""Time the matcher per question, on the questions of both labelled sets.
+"""Time the matcher per question, on the questions of the three labelled sets.
 
     uv run --frozen python -m tests.handlers.routing_timing
 
@@ -35,8 +35,9 @@ def main() -> int:
     index = build_index(catalog.routing)
     ctx = accuracy.contexts(catalog)["open"]
     items = accuracy.own_items(accuracy.load(accuracy.OWN), catalog)
-    if accuracy.INDEPENDENT.exists():
-        items += accuracy.independent_items(accuracy.load(accuracy.INDEPENDENT))
+    for extra in (accuracy.TUNING, accuracy.INDEPENDENT):
+        if extra.exists():
+            items += accuracy.independent_items(accuracy.load(extra))
     texts = [item.q for item in items]
     gc.disable()
     cold_index = build_index(catalog.routing)

@@ -17,7 +17,7 @@ from handlers.catalog import ROLES, Routing
 from handlers.matching import build_index, match
 from handlers.questions import understand, urgent_decision
 from tests.handlers import routing_accuracy as accuracy
-from cards.model import Contact
+from cards.model import Contact, Text
 from handlers.turn import Platform, Reply, TurnKind, Where
 from tests.handlers.helpers import DM, GLOBEX, UNLINKED, Bot, card_text
 
@@ -54,10 +54,13 @@ def test_the_labelled_set_is_big_enough_and_covers_every_route(index):
 
 
 # Recorded figures (tests/handlers/routing_accuracy.py prints them); a change that lowers
-# either set's figure below these fails. The independent set is frozen and never tuned on.
+# a set's figure below these fails. The independent set is frozen and never tuned on; the
+# tuning set is tuned on. Scored on the source's owner of the chosen topic.
 OWN_STRICT = 0.99  # 550 of 553 when recorded
-INDEPENDENT_STRICT_RIGHT = 238  # of 310 (76.8%), see README "Routing accuracy"
-INDEPENDENT_LENIENT_RIGHT = 245  # of 310 (79.0%)
+TUNING_STRICT_RIGHT = 386  # of 427 (90.4%), see README "Routing accuracy"
+TUNING_LENIENT_RIGHT = 391  # of 427 (91.6%)
+INDEPENDENT_STRICT_RIGHT = 253  # of 310 (81.6%)
+INDEPENDENT_LENIENT_RIGHT = 261  # of 310 (84.2%)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +79,22 @@ def test_accuracy_on_the_own_set(own_score):
         print("miss:", miss)
     assert own_score.strict_rate >= OWN_STRICT
     assert own_score.false_urgent_rate == 0.0
+    # while access is closed, every desk or portal topic is covered by its stand-in and
+    # the card offers nothing that points to the closed desk
+    assert own_score.stand_in_total >= 10
+    assert own_score.stand_in_right == own_score.stand_in_total
     assert own_score.median_us < 1000
+
+
+def test_accuracy_on_the_tuning_set(catalog):
+    items = accuracy.independent_items(accuracy.load(accuracy.TUNING))
+    result = accuracy.score("tuning", items, catalog)
+    print("\n" + result.summary())
+    assert len(items) == 427
+    assert result.strict >= TUNING_STRICT_RIGHT
+    assert result.lenient >= TUNING_LENIENT_RIGHT
+    assert result.stand_in_right == result.stand_in_total
+    assert result.calm_flagged <= 1
 
 
 def test_accuracy_on_the_independent_set(catalog, independent_items):
@@ -85,6 +103,7 @@ def test_accuracy_on_the_independent_set(catalog, independent_items):
     assert len(independent_items) == 310
     assert result.strict >= INDEPENDENT_STRICT_RIGHT
     assert result.lenient >= INDEPENDENT_LENIENT_RIGHT
+    assert result.stand_in_right == result.stand_in_total
 
 
 def _not_answered_as_urgent(catalog, items) -> list[str]:
@@ -107,7 +126,7 @@ def test_every_urgent_question_of_the_own_set_is_answered_as_urgent(catalog):
     assert _not_answered_as_urgent(catalog, urgent) == []
 
 
-@pytest.mark.xfail(strict=True, reason="10 of the 42 urgent questions of the independent set are not recognised (see README)")
+@pytest.mark.xfail(strict=True, reason="8 of the 42 urgent questions of the independent set are not flagged urgent (see README)")
 def test_every_urgent_question_of_the_independent_set_is_answered_as_urgent(catalog, independent_items):
     """Exact, and only a count: the frozen set's questions are never shown, so they are
     never tuned on."""
@@ -230,7 +249,7 @@ async def test_smart_hands_before_access_goes_to_the_onboarding_team_with_the_da
     assert "Onboarding team" in text and "am11-onboarding@example.com" in text
     assert "1 March 2027" in text and "Smart Hands" in text
     actions = [b.action for b in outcome.response.card.buttons]
-    assert actions == ["gsd.show", "escalate.open"]
+    assert actions == ["escalate.open"]  # nothing points to the desk while it is closed
 
 
 async def test_smart_hands_once_open_goes_to_the_service_desk(bot):
@@ -259,7 +278,7 @@ async def test_a_trouble_ticket_once_open_goes_to_the_gsd_or_for_network_and_col
     other = card_text(await bot.say("Our backup service reports errors", where=GLOBEX))
     assert "Who handles this: Global Service Desk" in other
     network = card_text(await bot.say("Packet loss on our cross connect", where=GLOBEX))
-    assert "Who handles this: Customer portal (ECP)" in network and "network and colocation" in network
+    assert "Who handles this: Customer portal (ECP)" in network and "network or colocation" in network
 
 
 async def test_urgent_problems_are_phoned_in(bot):
@@ -472,6 +491,36 @@ def test_words_near_urgency_are_not_urgent(index, question):
     assert not found.urgent, found.explain()
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["demande de novation suite au rachat", "bonne journée à tous", "planned maintenance: we'll need hands on site"],
+)
+def test_urgency_is_never_read_into_a_typo(index, question):
+    found = match(index, question)
+    assert not found.urgent, found.explain()
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["after the overheating last summer we want a design review", "what do we do in case of a fire?",
+     "suite à la panne du mois dernier, on veut un rapport", "a ticket for a flapping port, nothing critical",
+     "we'll power down the old servers next week"],
+)
+def test_a_past_planned_or_what_if_event_is_not_urgent(index, question):
+    found = match(index, question)
+    assert not found.urgent, found.explain()
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["the overheating is back right now", "still onboarding, no portal yet, but our main link is dead. help",
+     "there's a burning smell near our cage", "grosse perte de paquets en ce moment sur notre lien"],
+)
+def test_an_event_happening_now_is_urgent(index, question):
+    found = match(index, question)
+    assert found.urgent, found.explain()
+
+
 def test_one_typo_never_routes_on_its_own(index):
     found = match(index, "how do I get into the building tonight?")
     assert found.route == "site_access", found.explain()
@@ -509,7 +558,8 @@ async def test_a_question_for_two_owners_names_both_the_likelier_first(bot):
     text = card_text(outcome)
     assert "Also involved: Customer Success Manager." in text
     contacts = [b for b in card.blocks if isinstance(b, Contact)]
-    assert [c.role for c in contacts][:2] == ["Customer portal (ECP)", "Customer Success Manager"]
+    assert [c.name for c in contacts][:1] == ["Customer portal (ECP)"]
+    assert [c.role for c in contacts][1:2] == ["Customer Success Manager"]
     assert {b.action for b in card.buttons} >= {"ecp.show", "team.show", "escalate.open"}
     french = card_text(await bot.say("Où voir les commandes que nous avons passées ?", where=GLOBEX, locale="fr-FR"))
     assert "Également concerné" in french
@@ -585,3 +635,56 @@ def test_every_question_card_is_valid_on_slack_and_teams():
             assert_valid_blocks(payload)
         else:
             assert_valid_adaptive(payload)
+
+
+# -- what an answer card says first, and in which language ---------------------------------
+
+
+async def test_an_urgent_answer_says_what_to_do_now_before_the_contact(bot):
+    opened = (await bot.press("ask.route", {"route": "trouble_ticket", "urgent": "1"}, where=GLOBEX)).response.card
+    assert isinstance(opened.blocks[0], Text) and "Call the Global Service Desk now" in opened.blocks[0].text
+    assert not any(isinstance(b, Contact) for b in opened.blocks[:1])
+    closed = (await bot.press("ask.route", {"route": "trouble_ticket", "urgent": "1"})).response.card  # Acme
+    first = closed.blocks[0]
+    assert isinstance(first, Text) and first.text.startswith("**Urgent?**") and "my advice" in first.text
+    assert "808 0015" not in first.text  # before access, never the desk
+
+
+async def test_contacts_name_the_desk_and_the_team_in_french(bot):
+    desk = (await bot.say("smart hands", where=GLOBEX, locale="fr-FR")).response.card
+    [contact] = [b for b in desk.blocks if isinstance(b, Contact)]
+    assert contact.name == "Service Desk mondial (GSD)"
+    team = (await bot.say("qui peut réceptionner notre matériel ?", locale="fr-FR")).response.card  # Acme: closed
+    names = [b.name for b in team.blocks if isinstance(b, Contact)]
+    assert names[0] == "équipe d'intégration AM11"
+
+
+async def test_routing_texts_get_french_typography(bot):
+    card = (await bot.press("ask.route", {"route": "contract_changes"}, locale="fr-FR")).response.card
+    texts = [b.text for b in card.blocks if isinstance(b, Text)]
+    assert any("contrat\u202f; c'est donc" in text for text in texts), texts
+
+
+async def test_the_desk_contacts_fact_uses_the_shared_urgent_rule_once(bot):
+    card = (await bot.say("What's the service desk phone number?", where=GLOBEX)).response.card
+    text = card_text_of(card)
+    assert "Phone (free local call)" in text
+    assert text.count("Call the Global Service Desk now") == 1
+    urgent = (await bot.say("our link is down, what's the service desk phone number?", where=GLOBEX)).response.card
+    assert card_text_of(urgent).count("Urgent?") == 1
+
+
+def card_text_of(card) -> str:
+    return "\n".join(getattr(b, "text", "") for b in card.blocks) + "\n" + "\n".join(
+        f"{label} {value}" for b in card.blocks for label, value in getattr(b, "items", ()) or ())
+
+
+def test_pins_are_masked_by_one_public_rule():
+    from handlers.matching import mask_pins
+
+    assert mask_pins("my code is 4821, see ISO 9001, since 2019") == ("my code is ••••, see ISO 9001, since 2019", True)
+    assert mask_pins("call +31 20 808 0015 in 2026") == ("call +31 20 808 0015 in 2026", False)
+    assert mask_pins("4821", "####") == ("####", True)
+    for module in ("escalations.py", "insights/samples.py"):
+        source = (ROOT / "handlers" / module).read_text(encoding="utf-8")
+        assert "from handlers.matching import _" not in source and "_FOUR_DIGITS" not in source, module
