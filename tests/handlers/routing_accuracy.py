@@ -1,8 +1,8 @@
 """How well free-text questions are understood, on three labelled sets.
 
-    uv run --frozen python -m tests.handlers.routing_accuracy           # all three sets
-    uv run --frozen python -m tests.handlers.routing_accuracy --misses  # also list the misses of the sets tuned on
-    uv run --frozen python -m tests.handlers.routing_accuracy --own-only  # the sets tuned on only
+    ./dev accuracy              # all three sets
+    ./dev accuracy --misses     # also list the misses of the sets tuned on
+    ./dev accuracy --own-only   # the sets tuned on only
 
 * ``questions.yaml``: the project's own set, which the routing words are tuned on.
 * ``questions_tuning.yaml``: written independently from the source only, and tuned on

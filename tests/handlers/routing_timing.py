@@ -1,6 +1,6 @@
 """Time the matcher per question, on the questions of the three labelled sets.
 
-    uv run --frozen python -m tests.handlers.routing_timing
+    ./dev timing
 
 Prints the median and 95th percentile of ``match`` alone and of ``understand`` (match
 plus the onboarding-state decisions), in microseconds: "cold" is a first pass on a fresh
