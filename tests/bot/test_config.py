@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.config import ConfigError, load_catalog
+from tests.config_copy import config_dir, edit  # noqa: F401 - config_dir is a fixture
 from tests.conftest import ROOT
-
-
-@pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    target = tmp_path / "config"
-    shutil.copytree(ROOT / "config", target)
-    return target
-
-
-def edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
 
 
 def test_the_demo_config_is_valid():
