@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench import instructions
 from bench.common import ROOT, Children, cpu_seconds
 from bench.loadgen import closed_loop, open_loop
 from bench.run import QUICK, Mode, capture_view, prepare, scenario_for, start_target
@@ -187,9 +188,12 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--speedscope", action="store_true", help="also write a speedscope flame graph")
     parser.add_argument("--out", default="")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions per request under callgrind instead of sampling (bench/instructions.py)")
+    instructions.add_arguments(parser)
     args = parser.parse_args()
     try:
-        return asyncio.run(main_async(args))
+        return asyncio.run(instructions.measure(args) if args.instructions else main_async(args))
     except KeyboardInterrupt:
         return 130
 
