@@ -5,10 +5,18 @@ against each other (a team channel that is also a customer's, a text in one lang
 only...). Every problem is reported at once, each naming the file, the field and, for
 an account, its id; nothing is returned unless everything is valid, so a bad file never
 half-loads.
+
+Links, member ids and team targets are keyed by platform name (``links: {slack:
+{conversations: [...]}}``); the names are checked here, against the platforms the bot
+has. Files written for versions that named each platform's fields (``slack_channels``,
+``teams_user_id``, ``slack_channel``...) still load: they are rewritten into the keyed
+shape before validation, with a warning that names the new shape.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,12 +25,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from handlers.catalog import LANGS, Account, Catalog, OnboardingTeam, Routing, Site
+from handlers.catalog import LANGS, Account, Catalog, Links, OnboardingTeam, Routing, Site
 
 try:  # the C loader is several times faster; fall back where libyaml is missing
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,10 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.file}: {self.field}: {self.message}" if self.field else f"{self.file}: {self.message}"
 
+
+PLATFORM_NAMES: tuple[str, ...] = ("slack", "teams")
+"""The platform names ``config/`` may key links, member ids and targets by: those the
+bot has an adapter for. A new platform adds its name here."""
 
 class ConfigError(Exception):
     """The configuration is invalid; ``problems`` lists one line per mistake (``details``
@@ -112,6 +127,102 @@ def _read(path: Path, label: str, problems: list[Problem]) -> Any:
     return None
 
 
+# -- keys of the shape before links, ids and targets were keyed by platform -----------------
+
+_OLD_LINKS = {"slack_channels": ("slack", "conversations"), "slack_users": ("slack", "users"),
+              "teams_conversations": ("teams", "conversations"), "teams_users": ("teams", "users")}
+_OLD_IDS = {"slack_user_id": "slack", "teams_user_id": "teams"}
+_OLD_TEAMS_TARGET = {"conversation_id": "conversation", "tenant_id": "tenant"}
+
+
+def _moved(data: dict[str, Any], old: str, new: str, parent: dict[str, Any], key: str,
+           where: tuple[str, str], warnings: list[Problem], problems: list[Problem]) -> None:
+    """Move ``data[old]`` to ``parent[key]`` (the new shape's place, ``new`` as written
+    in the file), unless that place is written already: then say to keep one."""
+    value = data.pop(old)
+    if value is None:
+        return
+    file, prefix = where
+    if key in parent:
+        problems.append(Problem(file, f"{prefix}{old}", f"given twice: as {old} and as {new}; keep {new} only"))
+        return
+    parent[key] = value
+    warnings.append(Problem(file, f"{prefix}{old}", f"deprecated, still read: write {new} instead"))
+
+
+def _old_account_links(account: dict[str, Any], warnings: list[Problem], problems: list[Problem]) -> None:
+    links = account.get("links")
+    if not isinstance(links, dict) or not set(links) & set(_OLD_LINKS):
+        return
+    account["links"] = links = dict(links)
+    name = account.get("id")
+    prefix = (f"account {name!r}: " if isinstance(name, str) and name else "") + "links."
+    for old, (platform, kind) in _OLD_LINKS.items():
+        if old in links:
+            place = links.setdefault(platform, {})
+            if not isinstance(place, dict):
+                problems.append(Problem("accounts.yaml", f"{prefix}{old}", f"given twice: as {old} and as {platform}; keep {platform} only"))
+                links.pop(old)
+                continue
+            links[platform] = place = dict(place)
+            _moved(links, old, f"links: {{{platform}: {{{kind}: [...]}}}}", place, kind, ("accounts.yaml", prefix),
+                   warnings, problems)
+            if not place:
+                links.pop(platform)
+
+
+def _old_onboarding(team: dict[str, Any], warnings: list[Problem], problems: list[Problem]) -> None:
+    targets = team.get("targets")
+    targets = dict(targets) if isinstance(targets, dict) else targets
+    if "slack_channel" in team or "teams" in team:
+        if targets is None:
+            targets = {}
+        if not isinstance(targets, dict):
+            problems.append(Problem("onboarding.yaml", "targets", "expected {<platform>: <channel id>}"))
+            return
+        if "slack_channel" in team:
+            _moved(team, "slack_channel", "targets: {slack: <channel id>}", targets, "slack",
+                   ("onboarding.yaml", ""), warnings, problems)
+        teams = team.get("teams")
+        if isinstance(teams, dict):
+            team["teams"] = {_OLD_TEAMS_TARGET.get(k, k): v for k, v in teams.items()}
+        if "teams" in team:
+            _moved(team, "teams", "targets: {teams: {conversation: ..., service_url: ..., tenant: ...}}", targets, "teams",
+                   ("onboarding.yaml", ""), warnings, problems)
+        team["targets"] = targets
+    members = team.get("members")
+    if not isinstance(members, list):
+        return
+    team["members"] = members = [dict(m) if isinstance(m, dict) else m for m in members]
+    for member in members:
+        if not isinstance(member, dict) or not set(member) & set(_OLD_IDS):
+            continue
+        ids = member.get("ids")
+        ids = member["ids"] = dict(ids) if isinstance(ids, dict) else {}
+        email = member.get("email")
+        prefix = f"member {email!r}: " if isinstance(email, str) and email else "members: "
+        for old, platform in _OLD_IDS.items():
+            if old in member:
+                _moved(member, old, f"ids: {{{platform}: <user id>}}", ids, platform, ("onboarding.yaml", prefix),
+                       warnings, problems)
+
+
+def rewrite_old_keys(label: str, data: Any, warnings: list[Problem], problems: list[Problem]) -> Any:
+    """``data`` of file ``label`` with the keys of the older shape moved to the keyed
+    one; each moved key is a warning, and a key given in both shapes a problem. The
+    file itself is left as it is: the warning says what to write."""
+    if label == "accounts.yaml" and isinstance(data, dict) and isinstance(data.get("accounts"), list):
+        data = dict(data)
+        data["accounts"] = [dict(a) if isinstance(a, dict) else a for a in data["accounts"]]
+        for account in data["accounts"]:
+            if isinstance(account, dict):
+                _old_account_links(account, warnings, problems)
+    elif label == "onboarding.yaml" and isinstance(data, dict):
+        data = dict(data)
+        _old_onboarding(data, warnings, problems)
+    return data
+
+
 def _validate(label: str, model: type[BaseModel], data: Any, problems: list[Problem]) -> Any:
     try:
         return model.model_validate(data if data is not None else {})
@@ -157,18 +268,39 @@ def _accounts_distinct(accounts: tuple[Account, ...]) -> list[Problem]:
     """Each account id once, each conversation in one account only."""
     out = []
     seen: set[str] = set()
-    owners: dict[str, str] = {}
+    owners: dict[tuple[str, str], str] = {}
     for account in accounts:
         if account.id in seen:
             out.append(Problem("accounts.yaml", f"account {account.id!r}", "this id is used twice"))
         seen.add(account.id)
-        for field, convs in (("slack_channels", account.links.slack_channels),
-                             ("teams_conversations", account.links.teams_conversations)):
-            for conv in convs:
-                if conv in owners and owners[conv] != account.id:
-                    out.append(Problem("accounts.yaml", f"account {account.id!r}: links.{field}",
-                                       f"{conv!r} is already account {owners[conv]!r}'s"))
-                owners[conv] = account.id
+        for platform, links in account.links.items():
+            for conv in links.conversations:
+                owner = owners.get((platform, conv))
+                if owner is not None and owner != account.id:
+                    out.append(Problem("accounts.yaml", f"account {account.id!r}: links.{platform}.conversations",
+                                       f"{conv!r} is already account {owner!r}'s"))
+                owners[platform, conv] = account.id
+    return out
+
+
+def _known_platforms(accounts: tuple[Account, ...] | None, team: OnboardingTeam | None,
+                     platforms: Collection[str]) -> list[Problem]:
+    """A platform name the bot has no adapter for is a typo, or a platform not built yet:
+    its links and ids would be silently ignored, so it is refused."""
+    known = ", ".join(sorted(platforms))
+
+    def unknown(file: str, field: str, name: str) -> Problem:
+        return Problem(file, f"{field}.{name}", f"no platform is called {name!r} (known: {known})")
+
+    out: list[Problem] = []
+    for account in accounts or ():
+        out.extend(unknown("accounts.yaml", f"account {account.id!r}: links", name)
+                   for name in account.links if name not in platforms)
+    if team is not None:
+        out.extend(unknown("onboarding.yaml", "targets", name) for name in team.targets if name not in platforms)
+        for member in team.members:
+            out.extend(unknown("onboarding.yaml", f"member {member.email!r}: ids", name)
+                       for name in member.ids if name not in platforms)
     return out
 
 
@@ -177,18 +309,13 @@ def _team_channels_are_not_customers(team: OnboardingTeam, accounts: tuple[Accou
     also a customer's channel, that customer would read the others' escalations."""
     out = []
     for account in accounts:
-        if team.slack_channel and team.slack_channel in account.links.slack_channels:
-            out.append(Problem(
-                "onboarding.yaml", "slack_channel",
-                f"{team.slack_channel!r} is also customer account {account.id!r}'s channel (accounts.yaml, "
-                "links.slack_channels): team cards, with other customers' escalations, would be posted there",
-            ))
-        if team.teams and team.teams.conversation_id in account.links.teams_conversations:
-            out.append(Problem(
-                "onboarding.yaml", "teams.conversation_id",
-                f"{team.teams.conversation_id!r} is also customer account {account.id!r}'s conversation (accounts.yaml, "
-                "links.teams_conversations): team cards, with other customers' escalations, would be posted there",
-            ))
+        for platform, place in team.targets.items():
+            if place.conversation in account.links.get(platform, Links()).conversations:
+                out.append(Problem(
+                    "onboarding.yaml", f"targets.{platform}",
+                    f"{place.conversation!r} is also customer account {account.id!r}'s conversation (accounts.yaml, "
+                    f"links.{platform}.conversations): team cards, with other customers' escalations, would be posted there",
+                ))
     return out
 
 
@@ -198,20 +325,34 @@ def _routing_has_topics(routing: Routing) -> list[Problem]:
     return [Problem("routing.yaml", "routes", "no topics: every question would be answered with 'not sure'")]
 
 
-def load_catalog(config_dir: Path | str) -> Catalog:
+def load_catalog(config_dir: Path | str, *, platforms: Collection[str] = PLATFORM_NAMES,
+                 warnings: list[Problem] | None = None) -> Catalog:
     """Read and validate every file under ``config_dir``; raise ``ConfigError`` listing
-    every problem found, in each file and across files (not just the first)."""
+    every problem found, in each file and across files (not just the first).
+
+    ``platforms``: the names links, member ids and targets may use. ``warnings``
+    collects what still loads but should be rewritten (keys of an older shape); left
+    out, each is logged instead."""
     root = Path(config_dir)
     problems: list[Problem] = []
+    found: list[Problem] = []
     parts: dict[str, Any] = {}
     for name, model in _FILES.items():
         data = _read(root / name, name, problems)
+        if data is not None:
+            data = rewrite_old_keys(name, data, found, problems)
         if data is not None or (root / name).exists():
             parts[name] = _validate(name, model, data, problems)
     texts = _read_texts(root, problems)
     problems.extend(_texts_in_both_languages(texts))
     accounts = parts.get("accounts.yaml")
     team = parts.get("onboarding.yaml")
+    problems.extend(_known_platforms(accounts.accounts if accounts is not None else None, team, platforms))
+    if warnings is not None:
+        warnings.extend(found)
+    else:
+        for warning in found:
+            log.warning("configuration: %s", warning)
     if accounts is not None:
         problems.extend(_accounts_distinct(accounts.accounts))
         if team is not None:
