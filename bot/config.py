@@ -223,9 +223,10 @@ def rewrite_old_keys(label: str, data: Any, warnings: list[Problem], problems: l
     return data
 
 
-def _validate(label: str, model: type[BaseModel], data: Any, problems: list[Problem]) -> Any:
+def _validate(label: str, model: type[BaseModel], data: Any, problems: list[Problem], platforms: Collection[str]) -> Any:
+    """``data`` as ``model``, with the platform names links, ids and targets may use."""
     try:
-        return model.model_validate(data if data is not None else {})
+        return model.model_validate(data if data is not None else {}, context={"platforms": frozenset(platforms)})
     except ValidationError as exc:
         for error in exc.errors():
             problems.append(Problem(label, _where(tuple(error["loc"]), data), _message(error)))
@@ -283,27 +284,6 @@ def _accounts_distinct(accounts: tuple[Account, ...]) -> list[Problem]:
     return out
 
 
-def _known_platforms(accounts: tuple[Account, ...] | None, team: OnboardingTeam | None,
-                     platforms: Collection[str]) -> list[Problem]:
-    """A platform name the bot has no adapter for is a typo, or a platform not built yet:
-    its links and ids would be silently ignored, so it is refused."""
-    known = ", ".join(sorted(platforms))
-
-    def unknown(file: str, field: str, name: str) -> Problem:
-        return Problem(file, f"{field}.{name}", f"no platform is called {name!r} (known: {known})")
-
-    out: list[Problem] = []
-    for account in accounts or ():
-        out.extend(unknown("accounts.yaml", f"account {account.id!r}: links", name)
-                   for name in account.links if name not in platforms)
-    if team is not None:
-        out.extend(unknown("onboarding.yaml", "targets", name) for name in team.targets if name not in platforms)
-        for member in team.members:
-            out.extend(unknown("onboarding.yaml", f"member {member.email!r}: ids", name)
-                       for name in member.ids if name not in platforms)
-    return out
-
-
 def _team_channels_are_not_customers(team: OnboardingTeam, accounts: tuple[Account, ...]) -> list[Problem]:
     """The onboarding team's channel receives every customer's escalations: if it were
     also a customer's channel, that customer would read the others' escalations."""
@@ -342,12 +322,11 @@ def load_catalog(config_dir: Path | str, *, platforms: Collection[str] = PLATFOR
         if data is not None:
             data = rewrite_old_keys(name, data, found, problems)
         if data is not None or (root / name).exists():
-            parts[name] = _validate(name, model, data, problems)
+            parts[name] = _validate(name, model, data, problems, platforms)
     texts = _read_texts(root, problems)
     problems.extend(_texts_in_both_languages(texts))
     accounts = parts.get("accounts.yaml")
     team = parts.get("onboarding.yaml")
-    problems.extend(_known_platforms(accounts.accounts if accounts is not None else None, team, platforms))
     if warnings is not None:
         warnings.extend(found)
     else:

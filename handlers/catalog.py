@@ -6,9 +6,9 @@ and the field, and a bad file never half-loads. All models are frozen: handlers 
 one ``Catalog`` across concurrent turns.
 
 What is particular to a platform (an account's conversations, a member's user id, where
-the team's cards go) is keyed by the platform's name, which the models check only for
-its form: which names exist is the app's business, and what the values mean is the
-platform adapter's.
+the team's cards go) is keyed by the platform's name. Which names exist is the app's
+business (it passes them as ``platforms`` in the validation context, and a name not
+among them is refused); what the values mean is the platform adapter's.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import re
 import string
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from handlers.turn import CONSOLE
 
@@ -43,11 +43,16 @@ def _check_email(value: str) -> str:
     return value
 
 
-def _check_platforms(value: dict[str, object]) -> dict[str, object]:
-    """The keys of a mapping by platform name are names, not ids pasted one level too high."""
+def _check_platforms(value: dict[str, object], info: ValidationInfo) -> dict[str, object]:
+    """The keys of a mapping by platform name are names, not ids pasted one level too
+    high, and, when the caller says which platforms there are, one of those (a typo
+    would leave its links or ids silently unused)."""
+    known = (info.context or {}).get("platforms")
     for name in value:
         if not _PLATFORM.match(name):
             raise ValueError(f"{name!r} is no platform name (lower-case letters, digits and _, such as the adapters use)")
+        if known is not None and name not in known:
+            raise ValueError(f"no platform is called {name!r} (known: {', '.join(sorted(known))})")
     return value
 
 
