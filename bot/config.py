@@ -9,8 +9,8 @@ half-loads.
 Links, member ids and team targets are keyed by platform name (``links: {slack:
 {conversations: [...]}}``); the names are checked here, against the platforms the bot
 has. Files written for versions that named each platform's fields (``slack_channels``,
-``teams_user_id``, ``slack_channel``...) still load: they are rewritten into the keyed
-shape before validation, with a warning that names the new shape.
+``teams_user_id``, ``slack_channel``...) still load: ``bot.config_old_shape`` rewrites
+them into the keyed shape before validation, with a warning that names the new shape.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from bot.config_old_shape import rewrite_old_keys
 from handlers.catalog import LANGS, Account, Catalog, Links, OnboardingTeam, Routing, Site
 
 try:  # the C loader is several times faster; fall back where libyaml is missing
@@ -127,102 +128,6 @@ def _read(path: Path, label: str, problems: list[Problem]) -> Any:
     return None
 
 
-# -- keys of the shape before links, ids and targets were keyed by platform -----------------
-
-_OLD_LINKS = {"slack_channels": ("slack", "conversations"), "slack_users": ("slack", "users"),
-              "teams_conversations": ("teams", "conversations"), "teams_users": ("teams", "users")}
-_OLD_IDS = {"slack_user_id": "slack", "teams_user_id": "teams"}
-_OLD_TEAMS_TARGET = {"conversation_id": "conversation", "tenant_id": "tenant"}
-
-
-def _moved(data: dict[str, Any], old: str, new: str, parent: dict[str, Any], key: str,
-           where: tuple[str, str], warnings: list[Problem], problems: list[Problem]) -> None:
-    """Move ``data[old]`` to ``parent[key]`` (the new shape's place, ``new`` as written
-    in the file), unless that place is written already: then say to keep one."""
-    value = data.pop(old)
-    if value is None:
-        return
-    file, prefix = where
-    if key in parent:
-        problems.append(Problem(file, f"{prefix}{old}", f"given twice: as {old} and as {new}; keep {new} only"))
-        return
-    parent[key] = value
-    warnings.append(Problem(file, f"{prefix}{old}", f"deprecated, still read: write {new} instead"))
-
-
-def _old_account_links(account: dict[str, Any], warnings: list[Problem], problems: list[Problem]) -> None:
-    links = account.get("links")
-    if not isinstance(links, dict) or not set(links) & set(_OLD_LINKS):
-        return
-    account["links"] = links = dict(links)
-    name = account.get("id")
-    prefix = (f"account {name!r}: " if isinstance(name, str) and name else "") + "links."
-    for old, (platform, kind) in _OLD_LINKS.items():
-        if old in links:
-            place = links.setdefault(platform, {})
-            if not isinstance(place, dict):
-                problems.append(Problem("accounts.yaml", f"{prefix}{old}", f"given twice: as {old} and as {platform}; keep {platform} only"))
-                links.pop(old)
-                continue
-            links[platform] = place = dict(place)
-            _moved(links, old, f"links: {{{platform}: {{{kind}: [...]}}}}", place, kind, ("accounts.yaml", prefix),
-                   warnings, problems)
-            if not place:
-                links.pop(platform)
-
-
-def _old_onboarding(team: dict[str, Any], warnings: list[Problem], problems: list[Problem]) -> None:
-    targets = team.get("targets")
-    targets = dict(targets) if isinstance(targets, dict) else targets
-    if "slack_channel" in team or "teams" in team:
-        if targets is None:
-            targets = {}
-        if not isinstance(targets, dict):
-            problems.append(Problem("onboarding.yaml", "targets", "expected {<platform>: <channel id>}"))
-            return
-        if "slack_channel" in team:
-            _moved(team, "slack_channel", "targets: {slack: <channel id>}", targets, "slack",
-                   ("onboarding.yaml", ""), warnings, problems)
-        teams = team.get("teams")
-        if isinstance(teams, dict):
-            team["teams"] = {_OLD_TEAMS_TARGET.get(k, k): v for k, v in teams.items()}
-        if "teams" in team:
-            _moved(team, "teams", "targets: {teams: {conversation: ..., service_url: ..., tenant: ...}}", targets, "teams",
-                   ("onboarding.yaml", ""), warnings, problems)
-        team["targets"] = targets
-    members = team.get("members")
-    if not isinstance(members, list):
-        return
-    team["members"] = members = [dict(m) if isinstance(m, dict) else m for m in members]
-    for member in members:
-        if not isinstance(member, dict) or not set(member) & set(_OLD_IDS):
-            continue
-        ids = member.get("ids")
-        ids = member["ids"] = dict(ids) if isinstance(ids, dict) else {}
-        email = member.get("email")
-        prefix = f"member {email!r}: " if isinstance(email, str) and email else "members: "
-        for old, platform in _OLD_IDS.items():
-            if old in member:
-                _moved(member, old, f"ids: {{{platform}: <user id>}}", ids, platform, ("onboarding.yaml", prefix),
-                       warnings, problems)
-
-
-def rewrite_old_keys(label: str, data: Any, warnings: list[Problem], problems: list[Problem]) -> Any:
-    """``data`` of file ``label`` with the keys of the older shape moved to the keyed
-    one; each moved key is a warning, and a key given in both shapes a problem. The
-    file itself is left as it is: the warning says what to write."""
-    if label == "accounts.yaml" and isinstance(data, dict) and isinstance(data.get("accounts"), list):
-        data = dict(data)
-        data["accounts"] = [dict(a) if isinstance(a, dict) else a for a in data["accounts"]]
-        for account in data["accounts"]:
-            if isinstance(account, dict):
-                _old_account_links(account, warnings, problems)
-    elif label == "onboarding.yaml" and isinstance(data, dict):
-        data = dict(data)
-        _old_onboarding(data, warnings, problems)
-    return data
-
-
 def _validate(label: str, model: type[BaseModel], data: Any, problems: list[Problem], platforms: Collection[str]) -> Any:
     """``data`` as ``model``, with the platform names links, ids and targets may use."""
     try:
@@ -320,7 +225,9 @@ def load_catalog(config_dir: Path | str, *, platforms: Collection[str] = PLATFOR
     for name, model in _FILES.items():
         data = _read(root / name, name, problems)
         if data is not None:
-            data = rewrite_old_keys(name, data, found, problems)
+            data, old_keys, conflicts = rewrite_old_keys(name, data)
+            found.extend(Problem(*each) for each in old_keys)
+            problems.extend(Problem(*each) for each in conflicts)
         if data is not None or (root / name).exists():
             parts[name] = _validate(name, model, data, problems, platforms)
     texts = _read_texts(root, problems)
