@@ -96,10 +96,16 @@ class AccountTeam(_Model):
 class Links(_Model):
     """An account's place on one platform: ``conversations`` (channels, group chats)
     belong to the account whoever writes in them; ``users`` are people whose direct
-    messages with the bot do. Ids as that platform gives them."""
+    messages with the bot do. Ids as that platform gives them. A list alone is the
+    conversations (``slack: [C0123]``)."""
 
     conversations: tuple[str, ...] = ()
     users: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: object) -> object:
+        return {"conversations": data} if isinstance(data, list | tuple) else data
 
 
 class Account(_Model):

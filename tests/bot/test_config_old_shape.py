@@ -143,7 +143,7 @@ def test_platform_names_are_checked(config_dir):
 
 def test_a_new_platform_needs_no_change_to_the_schema(config_dir):
     """Only the list of platform names the bot has: links, ids and targets take any."""
-    edit(config_dir / "accounts.yaml", lambda d: d["accounts"][0]["links"].update(chat={"conversations": ["room-1"]}))
+    edit(config_dir / "accounts.yaml", lambda d: d["accounts"][0]["links"].update(chat=["room-1"]))
     edit(config_dir / "onboarding.yaml", lambda d: d["targets"].update(chat={"conversation": "room-team", "region": "eu"}))
     catalog = load_catalog(config_dir, platforms=("slack", "teams", "chat"))
     assert catalog.account("acme-logistics").links["chat"].conversations == ("room-1",)  # type: ignore[union-attr]
