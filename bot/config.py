@@ -53,6 +53,7 @@ PLATFORM_NAMES: tuple[str, ...] = ("slack", "teams")
 """The platform names ``config/`` may key links, member ids and targets by: those the
 bot has an adapter for. A new platform adds its name here."""
 
+
 class ConfigError(Exception):
     """The configuration is invalid; ``problems`` lists one line per mistake (``details``
     the same as ``Problem`` values, for JSON output)."""
