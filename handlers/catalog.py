@@ -97,7 +97,7 @@ class Links(_Model):
     """An account's place on one platform: ``conversations`` (channels, group chats)
     belong to the account whoever writes in them; ``users`` are people whose direct
     messages with the bot do. Ids as that platform gives them. A list alone is the
-    conversations (``slack: [C0123]``)."""
+    conversations (``<platform>: [<id>, ...]``)."""
 
     conversations: tuple[str, ...] = ()
     users: tuple[str, ...] = ()
