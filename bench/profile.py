@@ -113,6 +113,20 @@ def summarize(stacks: list[tuple[list[str], int]], top: int) -> str:
     return "\n".join(lines)
 
 
+def redis_calls(url: str) -> tuple[int, int]:
+    """(scripts run, commands run) by Redis so far; commands a script runs count in
+    both, the benchmark's own INFO in neither."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=2)
+    try:
+        stats = client.info("commandstats")
+        scripts = sum(int(v["calls"]) for k, v in stats.items() if k in ("cmdstat_evalsha", "cmdstat_eval"))
+        return scripts, sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
+    finally:
+        client.close()
+
+
 async def main_async(args: argparse.Namespace) -> int:
     py_spy = shutil.which("py-spy")
     if py_spy is None:
@@ -143,6 +157,7 @@ async def main_async(args: argparse.Namespace) -> int:
                "--format", "raw", "--output", str(raw)]
         proc = subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         cpu0 = cpu_seconds(child.pid)
+        calls0 = redis_calls(run.env.redis_url) if target.store == "redis" else (0, 0)
         try:
             await asyncio.sleep(0.5)  # py-spy attaches
             if args.scenario == "esc":
@@ -156,6 +171,10 @@ async def main_async(args: argparse.Namespace) -> int:
                       f"p99 {closed.p(99) * 1000:.2f} ms, {closed.wrong} wrong", flush=True)
             cpu = cpu_seconds(child.pid) - cpu0
             print(f"server CPU {cpu * 1000 / max(done, 1):.3f} ms/request over {done} requests (sampling included)", flush=True)
+            if target.store == "redis":
+                scripts, commands = (b - a for a, b in zip(calls0, redis_calls(run.env.redis_url), strict=True))
+                print(f"Redis: {scripts / max(done, 1):.2f} scripts and {commands / max(done, 1):.2f} commands per request "
+                      "(commands run by scripts included)", flush=True)
             _, err = await asyncio.to_thread(proc.communicate, timeout=args.seconds + 30)
         finally:
             if proc.poll() is None:
