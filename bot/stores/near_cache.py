@@ -440,6 +440,10 @@ class NearCache:
     async def get_many(self, keys: Sequence[str]) -> list[str | None]:
         for key in keys:
             await self._settle(key)
+        if not any(self._cached(key) for key in keys):
+            # Nothing to keep here (escalations, outbox items): a plain MGET, not the
+            # script that also reads each key's expiry for the cache.
+            return await self.store.get_many(keys)
         values, _ = await self.read_and_count(keys, [], ttl=self._ttl)
         return values
 
