@@ -451,12 +451,19 @@ class Routing(_Model):
     needs: Words = Field(default_factory=dict)
     calm: Words = Field(default_factory=dict)
     not_now: Words = Field(default_factory=dict)
+    asap: Words = Field(default_factory=dict)
+    failed: Words = Field(default_factory=dict)
+    things: Words = Field(default_factory=dict)
+    hypothetical: Words = Field(default_factory=dict)
     greetings: Words = Field(default_factory=dict)
     thanks: Words = Field(default_factory=dict)
     pin_words: Words = Field(default_factory=dict)
     facts: tuple[Fact, ...] = ()
 
-    @field_validator("urgent", "outage", "urgent_soon", "needs", "calm", "not_now", "greetings", "thanks", "pin_words")
+    @field_validator(
+        "urgent", "outage", "urgent_soon", "needs", "calm", "not_now", "asap", "failed", "things", "hypothetical",
+        "greetings", "thanks", "pin_words",
+    )
     @classmethod
     def _words(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=False)

@@ -27,8 +27,12 @@ URGENT = "!urgent"
 OUTAGE = "!outage"
 SOON = "!soon"
 PIN = "!pin"
+ASAP = "!asap"
+FAILED = "!failed"
+THING = "!thing"
 FACT = "fact:"
-URGENCY = (URGENT, OUTAGE, SOON)
+URGENCY = (URGENT, OUTAGE, SOON, ASAP, FAILED, THING)
+"""Groups never read into a typo, and whose phrases with a function word match whole."""
 
 PhraseTable = Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]
 """First word -> (table name, the phrase's words): phrases matched on every word."""
@@ -62,6 +66,8 @@ class Index:
     fact_topics: Mapping[str, str]
     routes: Mapping[str, Route]
     by_phone: frozenset[str]
+    special_only: frozenset[str]
+    """Lemmas of greetings, thanks, urgency and code words that no topic or fact uses."""
     seen: dict[str, dict[str, bool]] = field(default_factory=dict)
     """What each typed word stood for, so a word is looked up (typos, stems) once; bounded."""
 
@@ -113,6 +119,9 @@ def _special_keywords(routing: Routing, dropped: list[str]) -> tuple[list[Keywor
         (URGENT, routing.urgent),
         (OUTAGE, routing.outage),
         (SOON, routing.urgent_soon),
+        (ASAP, routing.asap),
+        (FAILED, routing.failed),
+        (THING, routing.things),
         (PIN, routing.pin_words),
     ):
         kept: Mapping[Any, Iterable[str]] = table
@@ -126,7 +135,8 @@ def _special_keywords(routing: Routing, dropped: list[str]) -> tuple[list[Keywor
 def _phrase_table(routing: Routing, whole: Mapping[str, Mapping[Any, Iterable[str]]]) -> PhraseTable:
     """Phrases matched on every word, function words included ("now that", "need")."""
     tables: list[tuple[str, Mapping[Any, Iterable[str]]]] = [
-        ("calm", routing.calm), ("not_now", routing.not_now), ("needs", routing.needs), *whole.items()]
+        ("calm", routing.calm), ("not_now", routing.not_now), ("needs", routing.needs),
+        ("hypothetical", routing.hypothetical), *whole.items()]
     tables += [(FACT + fact.id, fact.asks) for fact in routing.facts if fact.asks]
     raw: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
     for name, phrase_table in tables:
@@ -182,6 +192,7 @@ def build_index(routing: Routing) -> Index:
     dropped: list[str] = []
     keywords = _topic_keywords(routing, dropped)
     specials, whole = _special_keywords(routing, dropped)
+    topic_lemmas = {w for k in keywords for w in k.lemmas}
     keywords += specials
     forms = _forms(keywords)
     variants, stems = _fuzzy_tables(forms)
@@ -204,6 +215,7 @@ def build_index(routing: Routing) -> Index:
         fact_topics={FACT + f.id: top_of[f.route] for f in routing.facts if f.route in top_of},
         routes=routes,
         by_phone=frozenset(route_id for route_id, route in routes.items() if route.by_phone_when_urgent),
+        special_only=frozenset(w for lemmas in forms.values() for w in lemmas) - topic_lemmas,
     )
 
 
@@ -222,11 +234,13 @@ def candidates_for(index: Index, token: str) -> dict[str, bool]:
 
 
 def _look_up(index: Index, token: str) -> dict[str, bool]:
-    """Exact or plural forms first; failing that, a shared crude root; failing that,
-    the closest forms within the typos the word's length allows."""
+    """Exact or plural forms first; failing that (or when they are only words of the
+    special groups), a shared crude root; failing both, the closest forms within the
+    typos the word's length allows."""
     found = {lemma_: False for form in singulars(token) for lemma_ in index.forms.get(form, ())}
-    if not found and len(token) >= 5:
-        found = {lemma_: False for lemma_ in index.stems.get(stem(token), ())}
+    if len(token) >= 5 and found.keys() <= index.special_only:
+        # a word of the urgency groups only ("fails") may share a topic word's root ("failed")
+        found.update({lemma_: False for lemma_ in index.stems.get(stem(token), ())})
     if found:
         return found
     return {lemma_: True for form in sorted(_closest(index, token)) for lemma_ in index.forms[form]}

@@ -5,8 +5,9 @@ and the cards read one small, stable shape."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from handlers.match_index import Index
+from handlers.match_index import Index, Keyword
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +97,25 @@ class Match:
 
 
 _SEEN_LIMIT = 20_000
+
+
+class Occurrence(NamedTuple):
+    """One keyword found at words ``start``..``end`` of the question's content words."""
+
+    keyword: Keyword
+    start: int
+    end: int
+    fuzzy: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question read once: its words, the content words (and where they stand among
+    all words), what each content word may stand for, and the word-for-word phrases found."""
+
+    text: str
+    raw: list[str]
+    positions: list[int]
+    tokens: list[str]
+    options: list[dict[str, bool]]
+    phrases: dict[str, set[int]]

@@ -44,19 +44,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import NamedTuple
 
+from handlers import urgency
 from handlers.match_index import (
     FACT,
+    FAILED,
     GREETING,
     KEYWORD,
-    OUTAGE,
     PIN,
-    SOON,
     THANKS,
+    THING,
     TYPO,
     URGENCY,
-    URGENT,
     Index,
     IndexCache,
     Keyword,
@@ -64,7 +63,7 @@ from handlers.match_index import (
     build_index,
     candidates_for,
 )
-from handlers.match_result import Candidate, Hit, Match
+from handlers.match_result import Candidate, Hit, Match, Occurrence, Question
 from handlers.wording import NEUTRAL, STOPWORDS, mask_pins, pin_spans, words
 
 __all__ = ["Candidate", "Hit", "Index", "IndexCache", "Match", "build_index", "mask_pins", "match", "words"]
@@ -137,28 +136,6 @@ def _narrow(index: Index, route_id: str, scored: Mapping[str, Candidate]) -> tup
     return deeper, deeper_by or best
 
 
-class Occurrence(NamedTuple):
-    """One keyword found at words ``start``..``end`` of the question's content words."""
-
-    keyword: Keyword
-    start: int
-    end: int
-    fuzzy: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Question:
-    """A question read once: its words, the content words (and where they stand among
-    all words), what each content word may stand for, and the word-for-word phrases found."""
-
-    text: str
-    raw: list[str]
-    positions: list[int]
-    tokens: list[str]
-    options: list[dict[str, bool]]
-    phrases: dict[str, set[int]]
-
-
 @dataclass(frozen=True, slots=True)
 class _Ranking:
     """The scored groups of one question, topics and facts best first."""
@@ -190,10 +167,11 @@ def match(index: Index, text: str) -> Match:
     found = _without_false_urgency(_occurrences(index, question), question)
     ranking = _rank(index, question, found)
     ranking, verdict = _decide(index, question, ranking)
-    scored = _with_urgency_phrases(ranking.scored, question)
-    urgent_by = _urgent_by(index, question, scored, ranking.best, verdict.route)
+    scored = ranking.scored
+    deskish = _deskish(index, ranking.best, verdict.route)
+    urgent_by = urgency.urgent_by(question, found, deskish=deskish, needs="needs" in question.phrases)
     if verdict.route is None and verdict.fact is None and urgent_by and index.routing.urgent_route \
-            and (not ranking.candidates or _deskish(index, ranking.best, verdict.route)):
+            and (not ranking.candidates or deskish):
         verdict = replace(verdict, route=index.routing.urgent_route)
     # numbers are masked: a Match may be shown (console, logs of a test) and must never
     # carry a 4-digit code someone typed
@@ -216,15 +194,15 @@ def match(index: Index, text: str) -> Match:
     )
 
 
-def _read(index: Index, text: str) -> _Question:
+def _read(index: Index, text: str) -> Question:
     raw = words(text)
     positions = [i for i, w in enumerate(raw) if w not in STOPWORDS]
     tokens = [raw[i] for i in positions]
     options = [candidates_for(index, token) for token in tokens]
-    return _Question(text, raw, positions, tokens, options, _raw_spans(raw, index.raw))
+    return Question(text, raw, positions, tokens, options, _raw_spans(raw, index.raw))
 
 
-def _occurrences(index: Index, question: _Question) -> list[Occurrence]:
+def _occurrences(index: Index, question: Question) -> list[Occurrence]:
     """Every occurrence of every keyword, its words consecutive among the content words."""
     found: list[Occurrence] = []
     options = question.options
@@ -251,7 +229,7 @@ def _rest_matches(keyword: Keyword, options: list[dict[str, bool]], start: int, 
     return fuzzy
 
 
-def _without_false_urgency(found: list[Occurrence], question: _Question) -> list[Occurrence]:
+def _without_false_urgency(found: list[Occurrence], question: Question) -> list[Occurrence]:
     """Urgency is never read into a typo ("suite" is not "fuite", "maintenance" not
     "maintenant"), nor into a ``calm`` phrase ("now that", "fire suppression")."""
     calm = question.phrases.get("calm", set())
@@ -281,7 +259,7 @@ def _group_hits(items: list[Occurrence], tokens: list[str]) -> tuple[tuple[Hit, 
     return tuple(hits), used
 
 
-def _rank(index: Index, question: _Question, found: list[Occurrence]) -> _Ranking:
+def _rank(index: Index, question: Question, found: list[Occurrence]) -> _Ranking:
     by_group: dict[str, list[Occurrence]] = {}
     for item in found:
         by_group.setdefault(item.keyword.group, []).append(item)
@@ -289,7 +267,8 @@ def _rank(index: Index, question: _Question, found: list[Occurrence]) -> _Rankin
     scored: dict[str, Candidate] = {}
     for group, items in by_group.items():
         hits, used = _group_hits(items, question.tokens)
-        covered |= used
+        if group not in (THING, FAILED):  # a thing or a failure alone says nothing of a topic
+            covered |= used
         scored[group] = Candidate(group, round(sum(h.points for h in hits), 3), hits)
     order = {route_id: i for i, route_id in enumerate(index.top_level)}
     tops = (_with_narrower(index, r, scored) for r in index.top_level if r in scored)
@@ -300,13 +279,13 @@ def _rank(index: Index, question: _Question, found: list[Occurrence]) -> _Rankin
         scored=scored,
         candidates=tuple(sorted(tops, key=lambda c: (-c.score, order[c.route]))),
         facts=tuple(sorted((scored[f] for f in index.facts if f in scored), key=lambda c: -c.score)),
-        specials=tuple(scored[g] for g in (GREETING, THANKS, URGENT, OUTAGE, SOON, PIN) if g in scored),
+        specials=tuple(scored[g] for g in (GREETING, THANKS, *URGENCY, PIN) if g in scored),
         covered=frozenset(covered),
         unknown_count=unknown_count,
     )
 
 
-def _asked_fact(index: Index, question: _Question, ranking: _Ranking) -> _Ranking:
+def _asked_fact(index: Index, question: Question, ranking: _Ranking) -> _Ranking:
     """"when can we use the service desk?": the desk's topic, asking for a fact about it
     (one of the fact's ``asks`` words); the fact then scores as the topic does."""
     routing = index.routing
@@ -324,7 +303,7 @@ def _asked_fact(index: Index, question: _Question, ranking: _Ranking) -> _Rankin
     return ranking
 
 
-def _decide(index: Index, question: _Question, ranking: _Ranking) -> tuple[_Ranking, _Verdict]:
+def _decide(index: Index, question: Question, ranking: _Ranking) -> tuple[_Ranking, _Verdict]:
     """A fact, a topic (and a second owner), or not sure, with the reason."""
     if question.phrases:
         ranking = _asked_fact(index, question, ranking)
@@ -390,37 +369,6 @@ def _with_second_owner(index: Index, ranking: _Ranking, verdict: _Verdict) -> _V
     return replace(verdict, also=also)
 
 
-def _with_urgency_phrases(scored: dict[str, Candidate], question: _Question) -> dict[str, Candidate]:
-    """The urgency phrases matched word for word ("broke in"), outside calm phrases."""
-    phrases = question.phrases
-    calm = phrases.get("calm", set())
-    out = dict(scored)
-    for group in URGENCY:
-        spans = phrases.get(group, set()) - calm
-        if spans:
-            hit = Hit(" ".join(question.raw[i] for i in sorted(spans)), "", False, KEYWORD)
-            old = out.get(group)
-            out[group] = Candidate(group, (old.score if old else 0) + KEYWORD, (*(old.hits if old else ()), hit))
-    return out
-
-
 def _deskish(index: Index, best: Candidate | None, route: str | None) -> bool:
-    """The question is about a service problem, or about nothing else."""
+    """The question is about a topic that is phoned in when urgent, or about nothing else."""
     return best is None or best.route in index.by_phone or (route is not None and route in index.by_phone)
-
-
-def _urgent_by(index: Index, question: _Question, scored: dict[str, Candidate], best: Candidate | None,
-               route: str | None) -> list[str]:
-    """The words that make the question urgent (empty: it is not)."""
-    phrases = question.phrases
-    needs = "needs" in phrases
-    # "the overheating last summer", "in case of an outage": an event that is not happening now
-    later = "not_now" in phrases and SOON not in scored
-    urgent_by: list[str] = []
-    if URGENT in scored and not later:
-        urgent_by += scored[URGENT].words
-    if OUTAGE in scored and (_deskish(index, best, route) or needs) and not later:
-        urgent_by += scored[OUTAGE].words
-    if SOON in scored and (needs or OUTAGE in scored):
-        urgent_by += scored[SOON].words
-    return urgent_by

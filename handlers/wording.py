@@ -69,6 +69,18 @@ def words(text: str) -> list[str]:
     return _WORD.findall(_NEGATION.sub(_not, fold(text)))
 
 
+_CLAUSE = re.compile(r"[.!?;:,()\n]+|\s[-–—/]+\s")
+
+
+def clauses(text: str, count: int) -> list[int]:
+    """For each of the ``count`` words of ``text``, the number of the clause it stands in
+    (punctuation and dashes end a clause), so "if" reaches only as far as its clause."""
+    out: list[int] = []
+    for n, piece in enumerate(_CLAUSE.split(text)):
+        out += [n] * len(words(piece))
+    return out if len(out) == count else [0] * count
+
+
 def singulars(word: str) -> tuple[str, ...]:
     """``word`` and the forms it may have without a plural ending, most likely first.
 
