@@ -342,7 +342,10 @@ class Route(_Model):
     topic while the account cannot use ECP and the GSD yet (required for desk targets, so
     the bot never sends a customer to a door that is still closed). ``narrower`` topics
     take over when the question also has one of their words, e.g. a trouble ticket for a
-    network product goes to the portal rather than the service desk.
+    network product goes to the portal rather than the service desk; a narrower topic with
+    ``requires`` takes over only when the question also has one of those phrases (the
+    portal answers "open a ticket for our link", the desk "who do we call if our link
+    fails").
     """
 
     id: str
@@ -355,6 +358,7 @@ class Route(_Model):
     hints: Words = Field(default_factory=dict)
     narrower: tuple[Route, ...] = ()
     also: tuple[str, ...] = ()
+    requires: Words = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
@@ -376,7 +380,7 @@ class Route(_Model):
     def _keywords(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=True)
 
-    @field_validator("hints")
+    @field_validator("hints", "requires")
     @classmethod
     def _hints(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=False)
@@ -451,6 +455,7 @@ class Routing(_Model):
     needs: Words = Field(default_factory=dict)
     calm: Words = Field(default_factory=dict)
     not_now: Words = Field(default_factory=dict)
+    negation: Words = Field(default_factory=dict)
     asap: Words = Field(default_factory=dict)
     failed: Words = Field(default_factory=dict)
     things: Words = Field(default_factory=dict)
@@ -461,7 +466,7 @@ class Routing(_Model):
     facts: tuple[Fact, ...] = ()
 
     @field_validator(
-        "urgent", "outage", "urgent_soon", "needs", "calm", "not_now", "asap", "failed", "things", "hypothetical",
+        "urgent", "outage", "urgent_soon", "needs", "calm", "not_now", "negation", "asap", "failed", "things", "hypothetical",
         "greetings", "thanks", "pin_words",
     )
     @classmethod

@@ -31,6 +31,7 @@ ASAP = "!asap"
 FAILED = "!failed"
 THING = "!thing"
 FACT = "fact:"
+REQUIRES = "requires:"
 URGENCY = (URGENT, OUTAGE, SOON, ASAP, FAILED, THING)
 """Groups never read into a typo, and whose phrases with a function word match whole."""
 
@@ -136,8 +137,12 @@ def _phrase_table(routing: Routing, whole: Mapping[str, Mapping[Any, Iterable[st
     """Phrases matched on every word, function words included ("now that", "need")."""
     tables: list[tuple[str, Mapping[Any, Iterable[str]]]] = [
         ("calm", routing.calm), ("not_now", routing.not_now), ("needs", routing.needs),
-        ("hypothetical", routing.hypothetical), *whole.items()]
+        ("hypothetical", routing.hypothetical), ("negation", routing.negation), *whole.items()]
     tables += [(FACT + fact.id, fact.asks) for fact in routing.facts if fact.asks]
+    tables += [
+        (REQUIRES + each.id, each.requires)
+        for route in routing.routes for each in route.self_and_narrower() if each.requires
+    ]
     raw: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
     for name, phrase_table in tables:
         for by_lang in phrase_table.values():

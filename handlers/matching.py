@@ -52,6 +52,7 @@ from handlers.match_index import (
     GREETING,
     KEYWORD,
     PIN,
+    REQUIRES,
     THANKS,
     THING,
     TYPO,
@@ -64,7 +65,7 @@ from handlers.match_index import (
     candidates_for,
 )
 from handlers.match_result import Candidate, Hit, Match, Occurrence, Question
-from handlers.wording import NEUTRAL, STOPWORDS, mask_pins, pin_spans, words
+from handlers.wording import NEUTRAL, STOPWORDS, clauses, mask_pins, pin_spans, words
 
 __all__ = ["Candidate", "Hit", "Index", "IndexCache", "Match", "build_index", "mask_pins", "match", "words"]
 
@@ -107,10 +108,11 @@ def _raw_spans(raw: list[str], table: PhraseTable) -> dict[str, set[int]]:
     return covered
 
 
-def _best_sub(index: Index, route_id: str, scored: Mapping[str, Candidate]) -> Candidate | None:
+def _best_sub(index: Index, route_id: str, scored: Mapping[str, Candidate],
+              blocked: frozenset[str] = frozenset()) -> Candidate | None:
     best: Candidate | None = None
     for sub in index.children.get(route_id, ()):
-        candidate = scored.get(sub)
+        candidate = scored.get(sub) if sub not in blocked else None
         if candidate is not None and (best is None or candidate.score > best.score):
             best = candidate
     return best
@@ -127,12 +129,14 @@ def _with_narrower(index: Index, route_id: str, scored: Mapping[str, Candidate])
     return Candidate(route_id, round(own.score + sub.score, 3), own.hits + sub.hits)
 
 
-def _narrow(index: Index, route_id: str, scored: Mapping[str, Candidate]) -> tuple[str, Candidate | None]:
-    """The narrowest topic under ``route_id`` that the question also matches."""
-    best = _best_sub(index, route_id, scored)
+def _narrow(index: Index, route_id: str, scored: Mapping[str, Candidate],
+            blocked: frozenset[str] = frozenset()) -> tuple[str, Candidate | None]:
+    """The narrowest topic under ``route_id`` that the question also matches (and whose
+    ``requires`` it meets: ``blocked`` are those whose it does not)."""
+    best = _best_sub(index, route_id, scored, blocked)
     if best is None:
         return route_id, None
-    deeper, deeper_by = _narrow(index, best.route, scored)
+    deeper, deeper_by = _narrow(index, best.route, scored, blocked)
     return deeper, deeper_by or best
 
 
@@ -146,6 +150,8 @@ class _Ranking:
     specials: tuple[Candidate, ...]
     covered: frozenset[int]
     unknown_count: int
+    blocked: frozenset[str] = frozenset()
+    """Narrower topics whose ``requires`` the question does not meet."""
 
     @property
     def best(self) -> Candidate | None:
@@ -164,7 +170,7 @@ class _Verdict:
 def match(index: Index, text: str) -> Match:
     """Score ``text`` against every topic; see the module docstring for the rules."""
     question = _read(index, text)
-    found = _without_false_urgency(_occurrences(index, question), question)
+    found = _without_negated(_without_false_urgency(_occurrences(index, question), question), question)
     ranking = _rank(index, question, found)
     ranking, verdict = _decide(index, question, ranking)
     scored = ranking.scored
@@ -241,6 +247,30 @@ def _without_false_urgency(found: list[Occurrence], question: Question) -> list[
     ]
 
 
+NEGATION_REACH = 3
+"""How many words after "is not", "ni", "other than" a negation reaches, in its clause."""
+
+
+def _without_negated(found: list[Occurrence], question: Question) -> list[Occurrence]:
+    """A topic's word right after a ``negation`` phrase is not what the question is about
+    ("a service that isn't colo or network", "ni réseau ni hébergement")."""
+    negated = question.phrases.get("negation")
+    if not negated:
+        return found
+    clause = clauses(question.text, len(question.raw))
+    reach: set[int] = set()
+    for spot in negated:
+        if spot + 1 not in negated:  # the last word of a negation phrase
+            reach |= {p for p in range(spot + 1, spot + 1 + NEGATION_REACH) if p < len(clause) and clause[p] == clause[spot]}
+    positions = question.positions
+    return [
+        item for item in found
+        if item.keyword.group in URGENCY
+        or positions[item.start] not in reach
+        or any(positions[p] in negated for p in range(item.start, item.end))
+    ]
+
+
 def _group_hits(items: list[Occurrence], tokens: list[str]) -> tuple[tuple[Hit, ...], set[int]]:
     """One group's hits: longest keywords first, no word counted twice, each keyword once."""
     items = sorted(items, key=lambda it: (-(it.end - it.start), it.fuzzy, -it.keyword.weight, it.start))
@@ -282,6 +312,10 @@ def _rank(index: Index, question: Question, found: list[Occurrence]) -> _Ranking
         specials=tuple(scored[g] for g in (GREETING, THANKS, *URGENCY, PIN) if g in scored),
         covered=frozenset(covered),
         unknown_count=unknown_count,
+        blocked=frozenset(
+            route_id for route_id, route in index.routes.items()
+            if route.requires and REQUIRES + route_id not in question.phrases
+        ),
     )
 
 
@@ -326,7 +360,7 @@ def _fact_verdict(index: Index, ranking: _Ranking) -> _Verdict | None:
     about = index.routing.fact(fact_id)
     if about is None or not about.route:
         return _Verdict(fact=fact_id)
-    route, narrowed_by = _narrow(index, about.route, ranking.scored)
+    route, narrowed_by = _narrow(index, about.route, ranking.scored, ranking.blocked)
     return _Verdict(route=route, fact=fact_id, narrowed_by=narrowed_by)
 
 
@@ -345,7 +379,7 @@ def _topic_verdict(index: Index, ranking: _Ranking) -> _Verdict:
         (c for c in ranking.candidates[1:] if index.targets[c.route] != target and _trusted(c, ranking.unknown_count)),
         None,
     )
-    route, narrowed_by = _narrow(index, best.route, ranking.scored)
+    route, narrowed_by = _narrow(index, best.route, ranking.scored, ranking.blocked)
     if best.score - (rival.score if rival else 0.0) >= routing.min_margin:
         return _Verdict(route=route, narrowed_by=narrowed_by)
     if rival is not None and _strong(best) and _strong(rival) and _third(index, ranking.candidates, target, rival) <= rival.score - routing.min_margin:
@@ -364,6 +398,11 @@ def _with_second_owner(index: Index, ranking: _Ranking, verdict: _Verdict) -> _V
             parent = index.routes.get(ranking.best.route)
             chosen = parent.also if parent is not None else ()
         also = chosen[0] if chosen else None
+    if route is not None and also is None:
+        # a narrower topic the question matched but whose `requires` it did not meet is
+        # still a second way ("who do we call if our link fails": the desk, or a ticket in
+        # the portal)
+        also = next((sub for sub in index.children.get(route, ()) if sub in ranking.blocked and sub in ranking.scored), None)
     if also is not None and route is not None and index.targets.get(also) == index.targets.get(route):
         also = None
     return replace(verdict, also=also)
