@@ -69,6 +69,8 @@ class Index:
     by_phone: frozenset[str]
     special_only: frozenset[str]
     """Lemmas of greetings, thanks, urgency and code words that no topic or fact uses."""
+    trouble: frozenset[str]
+    """The urgent route and its narrower topics: a past or planned failure counts half there."""
     seen: dict[str, dict[str, bool]] = field(default_factory=dict)
     """What each typed word stood for, so a word is looked up (typos, stems) once; bounded."""
 
@@ -221,6 +223,9 @@ def build_index(routing: Routing) -> Index:
         routes=routes,
         by_phone=frozenset(route_id for route_id, route in routes.items() if route.by_phone_when_urgent),
         special_only=frozenset(w for lemmas in forms.values() for w in lemmas) - topic_lemmas,
+        trouble=frozenset(
+            each.id for route in routing.routes if route.id == routing.urgent_route for each in route.self_and_narrower()
+        ),
     )
 
 

@@ -50,6 +50,7 @@ from handlers.match_index import (
     FACT,
     FAILED,
     GREETING,
+    HINT,
     KEYWORD,
     PIN,
     REQUIRES,
@@ -171,11 +172,14 @@ def match(index: Index, text: str) -> Match:
     """Score ``text`` against every topic; see the module docstring for the rules."""
     question = _read(index, text)
     found = _without_negated(_without_false_urgency(_occurrences(index, question), question), question)
-    ranking = _rank(index, question, found)
+    reading = urgency.read(question, found)
+    # "the outage last month": a past or planned failure only leans towards the trouble topic
+    damped = index.trouble if reading.later else frozenset()
+    ranking = _rank(index, question, found, damped)
     ranking, verdict = _decide(index, question, ranking)
     scored = ranking.scored
     deskish = _deskish(index, ranking.best, verdict.route)
-    urgent_by = urgency.urgent_by(question, found, deskish=deskish, needs="needs" in question.phrases)
+    urgent_by = urgency.urgent_by(question, reading, deskish=deskish, needs="needs" in question.phrases)
     if verdict.route is None and verdict.fact is None and urgent_by and index.routing.urgent_route \
             and (not ranking.candidates or deskish):
         verdict = replace(verdict, route=index.routing.urgent_route)
@@ -271,7 +275,7 @@ def _without_negated(found: list[Occurrence], question: Question) -> list[Occurr
     ]
 
 
-def _group_hits(items: list[Occurrence], tokens: list[str]) -> tuple[tuple[Hit, ...], set[int]]:
+def _group_hits(items: list[Occurrence], tokens: list[str], factor: float = 1.0) -> tuple[tuple[Hit, ...], set[int]]:
     """One group's hits: longest keywords first, no word counted twice, each keyword once."""
     items = sorted(items, key=lambda it: (-(it.end - it.start), it.fuzzy, -it.keyword.weight, it.start))
     used: set[int] = set()
@@ -283,20 +287,22 @@ def _group_hits(items: list[Occurrence], tokens: list[str]) -> tuple[tuple[Hit, 
             continue
         used |= span
         seen.add(keyword.text)
-        points = round(keyword.weight * (TYPO if fuzzy else 1.0), 3)
+        points = round(keyword.weight * (TYPO if fuzzy else 1.0) * factor, 3)
         hits.append(Hit(keyword.text, " ".join(tokens[start:end]), fuzzy, points))
     hits.sort(key=lambda h: -h.points)
     return tuple(hits), used
 
 
-def _rank(index: Index, question: Question, found: list[Occurrence]) -> _Ranking:
+def _rank(index: Index, question: Question, found: list[Occurrence], damped: frozenset[str] = frozenset()) -> _Ranking:
+    """Each group's score (``damped`` groups count half), topics with their narrower
+    topics' evidence, best first."""
     by_group: dict[str, list[Occurrence]] = {}
     for item in found:
         by_group.setdefault(item.keyword.group, []).append(item)
     covered: set[int] = set()
     scored: dict[str, Candidate] = {}
     for group, items in by_group.items():
-        hits, used = _group_hits(items, question.tokens)
+        hits, used = _group_hits(items, question.tokens, HINT / KEYWORD if group in damped else 1.0)
         if group not in (THING, FAILED):  # a thing or a failure alone says nothing of a topic
             covered |= used
         scored[group] = Candidate(group, round(sum(h.points for h in hits), 3), hits)

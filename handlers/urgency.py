@@ -107,22 +107,33 @@ def _near(evidence: _Evidence, span: tuple[int, ...], clause: list[int] | None) 
     return False
 
 
-def urgent_by(question: Question, found: Iterable[Occurrence], *, deskish: bool, needs: bool) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The urgency words of one question, and whether it speaks of a past or planned
+    event (then a failure it names is no trouble happening now)."""
+
+    evidence: _Evidence
+    later: bool
+
+
+def read(question: Question, found: Iterable[Occurrence]) -> Reading:
+    evidence = _evidence(question, found)
+    return Reading(evidence, _later(question, bool(evidence.of(SOON) or evidence.of(ASAP))))
+
+
+def urgent_by(question: Question, reading: Reading, *, deskish: bool, needs: bool) -> list[str]:
     """The words that make the question urgent (empty: it is not). ``deskish``: the
     question is about a topic that is phoned in when urgent, or about nothing else."""
-    evidence = _evidence(question, found)
+    evidence = reading.evidence
     if not evidence.items:
         return []
-    soon, asap = evidence.of(SOON), evidence.of(ASAP)
-    later = _later(question, bool(soon or asap))
     out: list[str] = []
-    if not later:
+    if not reading.later:
         clause = clauses(question.text, len(question.raw)) if evidence.of(THING) else None
         out += [text for _, text in evidence.of(URGENT)]
         out += [text for span, text in evidence.of(OUTAGE) if deskish or needs or _near(evidence, span, clause)]
         out += [text for span, text in evidence.of(FAILED) if _near(evidence, span, clause)]
     failure = bool(out)
-    out += [text for _, text in asap if failure or deskish]
-    out += [text for _, text in soon if failure or (needs and deskish)]
+    out += [text for _, text in evidence.of(ASAP) if failure or deskish]
+    out += [text for _, text in evidence.of(SOON) if failure or (needs and deskish)]
     return out
-
