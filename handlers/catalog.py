@@ -411,7 +411,9 @@ class Fact(_Model):
     the ``about`` topics wins and the question has one of the ``asks`` words, matched on
     every word ("how", "when" included): "when can we use the service desk?" asks for
     the date access opens, not for the desk. ``asks_alone``: the ``asks`` words answer
-    even when no topic matched ("does this apply to us?").
+    even when no topic matched ("does this apply to us?"). ``keeps_topic``: when the fact
+    answers through ``about`` and ``asks``, the answer names who handles that topic rather
+    than ``route`` ("where are the portal tutorials?": where they are, and the CSM).
     """
 
     id: str
@@ -420,6 +422,7 @@ class Fact(_Model):
     about: tuple[str, ...] = ()
     asks: Words = Field(default_factory=dict)
     asks_alone: bool = False
+    keeps_topic: bool = False
 
     @field_validator("id")
     @classmethod

@@ -364,9 +364,12 @@ def _fact_verdict(index: Index, ranking: _Ranking) -> _Verdict | None:
         return None
     fact_id = fact.route[len(FACT):]
     about = index.routing.fact(fact_id)
-    if about is None or not about.route:
+    topic = about.route if about is not None else None
+    if about is not None and about.keeps_topic and best is not None and best.route in about.about:
+        topic = best.route
+    if not topic:
         return _Verdict(fact=fact_id)
-    route, narrowed_by = _narrow(index, about.route, ranking.scored, ranking.blocked)
+    route, narrowed_by = _narrow(index, topic, ranking.scored, ranking.blocked)
     return _Verdict(route=route, fact=fact_id, narrowed_by=narrowed_by)
 
 
