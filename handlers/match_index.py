@@ -190,6 +190,31 @@ def _fuzzy_tables(forms: Mapping[str, frozenset[str]]) -> tuple[dict[str, frozen
     return {k: frozenset(v) for k, v in variants.items()}, {k: frozenset(v) for k, v in stems.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class _Topics:
+    """What the index keeps of the topics themselves: every topic (narrower ones too) by
+    id, its owner, its narrower topics, and which top-level topic it belongs to."""
+
+    routes: dict[str, Route]
+    targets: dict[str, str]
+    children: dict[str, tuple[str, ...]]
+    top_of: dict[str, str]
+
+
+def _topics(routing: Routing) -> _Topics:
+    routes: dict[str, Route] = {}
+    top_of: dict[str, str] = {}
+    for route in routing.routes:
+        for each in route.self_and_narrower():
+            routes[each.id] = each
+            top_of[each.id] = route.id
+    targets: dict[str, str] = {route_id: route.target for route_id, route in routes.items()}
+    for fact in routing.facts:
+        targets[FACT + fact.id] = targets.get(fact.route or "", "")
+    children = {route_id: tuple(sub.id for sub in route.narrower) for route_id, route in routes.items()}
+    return _Topics(routes, targets, children, top_of)
+
+
 def build_index(routing: Routing) -> Index:
     """Normalise every keyword of ``routing`` into look-up tables.
 
@@ -203,29 +228,25 @@ def build_index(routing: Routing) -> Index:
     keywords += specials
     forms = _forms(keywords)
     variants, stems = _fuzzy_tables(forms)
-    routes = {each.id: each for route in routing.routes for each in route.self_and_narrower()}
-    targets: dict[str, str] = {route_id: route.target for route_id, route in routes.items()}
-    targets.update({FACT + f.id: targets.get(f.route or "", "") for f in routing.facts})
-    top_of = {each.id: route.id for route in routing.routes for each in route.self_and_narrower()}
+    topics = _topics(routing)
+    trouble = topics.routes.get(routing.urgent_route or "")
     return Index(
         routing=routing,
         by_first=_by_first(keywords),
         forms=forms,
         deletes=variants,
-        children={route_id: tuple(sub.id for sub in route.narrower) for route_id, route in routes.items()},
-        targets=targets,
+        children=topics.children,
+        targets=topics.targets,
         top_level=tuple(r.id for r in routing.routes),
         dropped=tuple(dropped),
         stems=stems,
         facts=tuple(FACT + f.id for f in routing.facts),
         raw=_phrase_table(routing, whole),
-        fact_topics={FACT + f.id: top_of[f.route] for f in routing.facts if f.route in top_of},
-        routes=routes,
-        by_phone=frozenset(route_id for route_id, route in routes.items() if route.by_phone_when_urgent),
+        fact_topics={FACT + f.id: topics.top_of[f.route] for f in routing.facts if f.route in topics.top_of},
+        routes=topics.routes,
+        by_phone=frozenset(route_id for route_id, route in topics.routes.items() if route.by_phone_when_urgent),
         special_only=frozenset(w for lemmas in forms.values() for w in lemmas) - topic_lemmas,
-        trouble=frozenset(
-            each.id for route in routing.routes if route.id == routing.urgent_route for each in route.self_and_narrower()
-        ),
+        trouble=frozenset(each.id for each in trouble.self_and_narrower()) if trouble else frozenset(),
     )
 
 
