@@ -35,8 +35,9 @@ REQUIRES = "requires:"
 URGENCY = (URGENT, OUTAGE, SOON, ASAP, FAILED, THING)
 """Groups never read into a typo, and whose phrases with a function word match whole."""
 
-PhraseTable = Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]
-"""First word -> (table name, the phrase's words): phrases matched on every word."""
+PhraseTable = Mapping[str, Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]]
+"""First word -> second word ("" for a phrase of one word) -> (table name, the phrase's
+words): phrases matched on every word, looked up by their first two words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,10 @@ class Index:
     """Lemmas of greetings, thanks, urgency and code words that no topic or fact uses."""
     trouble: frozenset[str]
     """The urgent route and its narrower topics: a past or planned failure counts half there."""
+    top_order: Mapping[str, int]
+    """Each top-level topic's place in routing.yaml, which breaks ties."""
+    requiring: tuple[str, ...]
+    """Topics with ``requires`` phrases."""
     seen: dict[str, dict[str, bool]] = field(default_factory=dict)
     """What each typed word stood for, so a word is looked up (typos, stems) once; bounded."""
 
@@ -145,14 +150,14 @@ def _phrase_table(routing: Routing, whole: Mapping[str, Mapping[Any, Iterable[st
         (REQUIRES + each.id, each.requires)
         for route in routing.routes for each in route.self_and_narrower() if each.requires
     ]
-    raw: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
+    raw: dict[str, dict[str, list[tuple[str, tuple[str, ...]]]]] = defaultdict(lambda: defaultdict(list))
     for name, phrase_table in tables:
         for by_lang in phrase_table.values():
             for phrase in by_lang:
                 folded = tuple(words(phrase))
                 if folded:
-                    raw[folded[0]].append((name, folded))
-    return {k: tuple(v) for k, v in raw.items()}
+                    raw[folded[0]][folded[1] if len(folded) > 1 else ""].append((name, folded))
+    return {first: {second: tuple(v) for second, v in by_second.items()} for first, by_second in raw.items()}
 
 
 def _by_first(keywords: Iterable[Keyword]) -> dict[str, tuple[Keyword, ...]]:
@@ -247,6 +252,8 @@ def build_index(routing: Routing) -> Index:
         by_phone=frozenset(route_id for route_id, route in topics.routes.items() if route.by_phone_when_urgent),
         special_only=frozenset(w for lemmas in forms.values() for w in lemmas) - topic_lemmas,
         trouble=frozenset(each.id for each in trouble.self_and_narrower()) if trouble else frozenset(),
+        top_order={r.id: n for n, r in enumerate(routing.routes)},
+        requiring=tuple(route_id for route_id, route in topics.routes.items() if route.requires),
     )
 
 

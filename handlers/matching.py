@@ -94,19 +94,28 @@ def _raw_spans(raw: list[str], table: PhraseTable) -> dict[str, set[int]]:
     """For each phrase table ("calm", "needs", a fact's asks), the positions of all the
     words its phrases cover (exact words, a plural ``s`` ignored); one pass over the words."""
     covered: dict[str, set[int]] = {}
-    if not table:
-        return covered
     for start, word in enumerate(raw):
-        options = table.get(word) or (table.get(word[:-1]) if word.endswith("s") else None)
-        if not options:
-            continue
-        for name, phrase in options:
-            end = start + len(phrase)
-            if end <= len(raw) and all(
-                raw[start + k] == w or raw[start + k] == w + "s" for k, w in enumerate(phrase)
-            ):
-                covered.setdefault(name, set()).update(range(start, end))
+        by_second = table.get(word) or (table.get(word[:-1]) if word.endswith("s") else None)
+        if by_second:
+            for name, phrase in _phrases_at(raw, start, by_second):
+                covered.setdefault(name, set()).update(range(start, start + len(phrase)))
     return covered
+
+
+def _phrases_at(raw: list[str], start: int, by_second: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]
+                ) -> list[tuple[str, tuple[str, ...]]]:
+    """The phrases starting at ``start`` whose every word is there (a plural ``s`` ignored)."""
+    options = list(by_second.get("", ()))
+    if start + 1 < len(raw):
+        following = raw[start + 1]
+        options += by_second.get(following, ())
+        if following.endswith("s"):
+            options += by_second.get(following[:-1], ())
+    return [
+        (name, phrase) for name, phrase in options
+        if start + len(phrase) <= len(raw)
+        and all(raw[start + k] == w or raw[start + k] == w + "s" for k, w in enumerate(phrase[2:], 2))
+    ]
 
 
 def _best_sub(index: Index, route_id: str, scored: Mapping[str, Candidate],
@@ -220,9 +229,10 @@ def _occurrences(index: Index, question: Question) -> list[Occurrence]:
         for lemma_, fuzzy_first in here.items():
             for keyword in index.by_first.get(lemma_, ()):
                 end = start + len(keyword.lemmas)
-                if end > len(options):
+                if end == start + 1:
+                    found.append(Occurrence(keyword, start, end, fuzzy_first))
                     continue
-                fuzzy = _rest_matches(keyword, options, start, fuzzy_first)
+                fuzzy = _rest_matches(keyword, options, start, fuzzy_first) if end <= len(options) else None
                 if fuzzy is not None:
                     found.append(Occurrence(keyword, start, end, fuzzy))
     return found
@@ -306,7 +316,7 @@ def _rank(index: Index, question: Question, found: list[Occurrence], damped: fro
         if group not in (THING, FAILED):  # a thing or a failure alone says nothing of a topic
             covered |= used
         scored[group] = Candidate(group, round(sum(h.points for h in hits), 3), hits)
-    order = {route_id: i for i, route_id in enumerate(index.top_level)}
+    order = index.top_order
     tops = (_with_narrower(index, r, scored) for r in index.top_level if r in scored)
     unknown_count = sum(
         1 for i, t in enumerate(question.tokens) if i not in covered and t not in NEUTRAL and not t.isdigit()
@@ -318,10 +328,7 @@ def _rank(index: Index, question: Question, found: list[Occurrence], damped: fro
         specials=tuple(scored[g] for g in (GREETING, THANKS, *URGENCY, PIN) if g in scored),
         covered=frozenset(covered),
         unknown_count=unknown_count,
-        blocked=frozenset(
-            route_id for route_id, route in index.routes.items()
-            if route.requires and REQUIRES + route_id not in question.phrases
-        ),
+        blocked=frozenset(route_id for route_id in index.requiring if REQUIRES + route_id not in question.phrases),
     )
 
 
