@@ -340,7 +340,7 @@ def _asked_fact(index: Index, question: Question, ranking: _Ranking) -> _Ranking
     topic = best.route if best is not None and best.score >= routing.min_score else None
     for fact in routing.facts:
         group = FACT + fact.id
-        if (topic in fact.about or (fact.asks_alone and best is None)) and group not in ranking.scored \
+        if (topic in fact.about or (fact.asks_alone and topic is None)) and group not in ranking.scored \
                 and group in question.phrases:
             points = best.score if best is not None else routing.min_score
             asked = Candidate(group, points, (Hit("(asks)", topic or "", False, points),))
