@@ -467,6 +467,9 @@ class Routing(_Model):
     thanks: Words = Field(default_factory=dict)
     pin_words: Words = Field(default_factory=dict)
     facts: tuple[Fact, ...] = ()
+    synonyms: tuple[tuple[str, ...], ...] = ()
+    """Words that mean the same for matching, across languages ("portal", "portail"):
+    a keyword with one matches a question with another."""
 
     @field_validator(
         "urgent", "outage", "urgent_soon", "needs", "calm", "not_now", "negation", "asap", "failed", "things", "hypothetical",
@@ -475,6 +478,14 @@ class Routing(_Model):
     @classmethod
     def _words(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=False)
+
+    @field_validator("synonyms")
+    @classmethod
+    def _synonyms(cls, value: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+        for n, group in enumerate(value):
+            if len(group) < 2 or any(len(word.split()) != 1 for word in group):
+                raise ValueError(f"synonyms[{n}]: two or more single words")
+        return value
 
     @model_validator(mode="after")
     def _references(self) -> Routing:

@@ -173,13 +173,21 @@ def _by_first(keywords: Iterable[Keyword]) -> dict[str, tuple[Keyword, ...]]:
     return {k: tuple(v) for k, v in by_first.items()}
 
 
-def _forms(keywords: Iterable[Keyword]) -> dict[str, frozenset[str]]:
-    """Every plural-less form of every keyword word, with the lemma it stands for."""
+def _forms(keywords: Iterable[Keyword], synonyms: Iterable[Iterable[str]] = ()) -> dict[str, frozenset[str]]:
+    """Every plural-less form of every keyword word, with the lemmas it stands for; the
+    words of a synonym group stand for each other's lemmas ("portal" in a French question
+    matches "portail")."""
     forms: dict[str, set[str]] = defaultdict(set)
     for word in {w for k in keywords for w in words(k.text) if w not in STOPWORDS}:
         for form in singulars(word):
             forms[form].add(lemma(word))
-    return {k: frozenset(v) for k, v in forms.items()}
+    for group in synonyms:
+        folded = [w for word in group for w in words(word)]
+        shared = {each for word in folded for each in forms.get(lemma(word), ())}
+        for word in folded:
+            for form in singulars(word):
+                forms[form] |= shared
+    return {k: frozenset(v) for k, v in forms.items() if v}
 
 
 def _fuzzy_tables(forms: Mapping[str, frozenset[str]]) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
@@ -231,7 +239,7 @@ def build_index(routing: Routing) -> Index:
     specials, whole = _special_keywords(routing, dropped)
     topic_lemmas = {w for k in keywords for w in k.lemmas}
     keywords += specials
-    forms = _forms(keywords)
+    forms = _forms(keywords, routing.synonyms)
     variants, stems = _fuzzy_tables(forms)
     topics = _topics(routing)
     trouble = topics.routes.get(routing.urgent_route or "")

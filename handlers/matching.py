@@ -363,11 +363,9 @@ def _decide(index: Index, question: Question, ranking: _Ranking) -> tuple[_Ranki
 def _fact_verdict(index: Index, ranking: _Ranking) -> _Verdict | None:
     """A fact beats a topic it scores as well as, and the topic it is about ("is the
     service desk open 24/7?" is the desk's topic, and asks for a fact)."""
-    fact = ranking.facts[0] if ranking.facts else None
     best = ranking.best
-    if fact is None or fact.score < index.routing.min_score or not _trusted(fact, ranking.unknown_count):
-        return None
-    if best is not None and fact.score < best.score and index.fact_topics.get(fact.route) != best.route:
+    fact = next((f for f in ranking.facts if _fact_answers(index, ranking, f)), None)
+    if fact is None:
         return None
     fact_id = fact.route[len(FACT):]
     about = index.routing.fact(fact_id)
@@ -378,6 +376,16 @@ def _fact_verdict(index: Index, ranking: _Ranking) -> _Verdict | None:
         return _Verdict(fact=fact_id)
     route, narrowed_by = _narrow(index, topic, ranking.scored, ranking.blocked)
     return _Verdict(route=route, fact=fact_id, narrowed_by=narrowed_by)
+
+
+def _fact_answers(index: Index, ranking: _Ranking, fact: Candidate) -> bool:
+    """Whether ``fact`` has the evidence to answer: enough points, not one lone typo, and
+    as many points as the best topic, or being about that topic (the best such fact
+    answers, not only the best-scoring one)."""
+    best = ranking.best
+    if fact.score < index.routing.min_score or not _trusted(fact, ranking.unknown_count):
+        return False
+    return best is None or fact.score >= best.score or index.fact_topics.get(fact.route) == best.route
 
 
 def _topic_verdict(index: Index, ranking: _Ranking) -> _Verdict:

@@ -59,3 +59,19 @@ def test_object_words_lean_and_the_ask_decides(index):
     assert match(index, "the power line on our invoice looks wrong").route == "invoices"
     assert match(index, "someone technical to spec the power and cabling of our cage?").route == "design"
     assert match(index, "we need more power on our racks").route == "capacity"
+
+
+def test_synonyms_match_across_languages(index, catalog):
+    mixed = match(index, "besoin d'aide avec le portal")
+    assert mixed.route == "portal_help", mixed.explain()  # "aide" is "help", "portal" "portail"
+    from handlers.catalog import Routing
+
+    with pytest.raises(ValueError, match="two or more single words"):
+        Routing.model_validate({**catalog.routing.model_dump(), "synonyms": [["portal"]]})
+
+
+def test_the_best_fact_that_may_answer_answers(index):
+    # "GSD and the portal" also reads as the first-contact fact's "gsd par le portail";
+    # the access date fact, about the question's own topic, answers
+    found = match(index, "c'est quand la date d'acces au GSD and the portal ?")
+    assert found.fact == "access_date", found.explain()
