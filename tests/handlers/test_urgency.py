@@ -29,6 +29,8 @@ def index(catalog):
     "need smart hands asap",  # asap on a topic that is phoned in
     "faut bloquer son badge tout de suite",
     "our link is down, what if the second one fails too?",  # the "if" is in another clause
+    "il y a de l'eau qui coule sur notre baie",
+    "someone is in our cage right now and it's not one of us",
 ])
 def test_urgent(index, question):
     found = match(index, question)
@@ -49,6 +51,9 @@ def test_urgent(index, question):
     "we want to turn off our old rack",
     "we had a power outage last week, can we get a report?",
     "besoin d'une cage en plus des baies partagées",  # "plus des" is no "plus de"
+    "how do we shut down our old servers before returning the rack?",  # a planned action
+    "who do I call when the link goes down at night?",  # a supposed event
+    "is there a fire alarm test this week?",
 ])
 def test_not_urgent(index, question):
     found = match(index, question)
