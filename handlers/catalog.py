@@ -468,6 +468,10 @@ class Routing(_Model):
     pin_words: Words = Field(default_factory=dict)
     facts: tuple[Fact, ...] = ()
     synonyms: tuple[tuple[str, ...], ...] = ()
+    acronyms: dict[str, str] = Field(default_factory=dict)
+    """Upper-case acronyms customers write for a role ("our AM", "le SE") and what they
+    stand for: "am" and "se" are function words once lower-cased, so they are read as
+    written, before anything else."""
     """Words that mean the same for matching, across languages ("portal", "portail"):
     a keyword with one matches a question with another."""
 
@@ -478,6 +482,14 @@ class Routing(_Model):
     @classmethod
     def _words(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=False)
+
+    @field_validator("acronyms")
+    @classmethod
+    def _acronyms(cls, value: dict[str, str]) -> dict[str, str]:
+        for short, meaning in value.items():
+            if not short.isalpha() or not short.isupper() or not meaning.strip():
+                raise ValueError(f"acronyms: {short!r} must be upper-case letters, with a meaning")
+        return value
 
     @field_validator("synonyms")
     @classmethod

@@ -9,6 +9,7 @@ looked up in (plural forms, crude roots, typos). ``candidates_for`` is that look
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -76,6 +77,8 @@ class Index:
     """Each top-level topic's place in routing.yaml, which breaks ties."""
     requiring: tuple[str, ...]
     """Topics with ``requires`` phrases."""
+    acronyms: re.Pattern[str] | None = None
+    """The configured acronyms, as typed (upper case, a word of their own)."""
     seen: dict[str, dict[str, bool]] = field(default_factory=dict)
     """What each typed word stood for, so a word is looked up (typos, stems) once; bounded."""
 
@@ -262,6 +265,7 @@ def build_index(routing: Routing) -> Index:
         trouble=frozenset(each.id for each in trouble.self_and_narrower()) if trouble else frozenset(),
         top_order={r.id: n for n, r in enumerate(routing.routes)},
         requiring=tuple(route_id for route_id, route in topics.routes.items() if route.requires),
+        acronyms=re.compile(r"\b(" + "|".join(map(re.escape, routing.acronyms)) + r")\b") if routing.acronyms else None,
     )
 
 

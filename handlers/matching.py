@@ -214,6 +214,9 @@ def match(index: Index, text: str) -> Match:
 
 
 def _read(index: Index, text: str) -> Question:
+    if index.acronyms is not None:
+        acronyms = index.routing.acronyms
+        text = index.acronyms.sub(lambda found: acronyms[found.group(1)], text)
     raw = words(text)
     positions = [i for i, w in enumerate(raw) if w not in STOPWORDS]
     tokens = [raw[i] for i in positions]

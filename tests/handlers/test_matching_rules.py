@@ -75,3 +75,15 @@ def test_the_best_fact_that_may_answer_answers(index):
     # the access date fact, about the question's own topic, answers
     found = match(index, "c'est quand la date d'acces au GSD and the portal ?")
     assert found.fact == "access_date", found.explain()
+
+
+def test_role_acronyms_are_read_as_written(index):
+    assert match(index, "who is the SE for our account?").route == "design"
+    assert match(index, "how do I reach our AM?").candidates[0].route == "commercial"
+    # lower case, "am" and "se" stay function words
+    assert match(index, "I am new here, se connecter au portail ?").route == "portal_help"
+
+
+def test_negation_in_its_short_forms(index):
+    found = match(index, "it's not a network issue, our server just won't boot")
+    assert found.urgent and found.also != "ticket_network_colo", found.explain()
