@@ -57,6 +57,9 @@ class Index:
 
     routing: Routing
     by_first: Mapping[str, tuple[Keyword, ...]]
+    """Keywords of one word, by their lemma."""
+    by_pair: Mapping[tuple[str, str], tuple[Keyword, ...]]
+    """Keywords of several words, by their first two lemmas."""
     forms: Mapping[str, frozenset[str]]
     deletes: Mapping[str, frozenset[str]]
     children: Mapping[str, tuple[str, ...]]
@@ -163,17 +166,22 @@ def _phrase_table(routing: Routing, whole: Mapping[str, Mapping[Any, Iterable[st
     return {first: {second: tuple(v) for second, v in by_second.items()} for first, by_second in raw.items()}
 
 
-def _by_first(keywords: Iterable[Keyword]) -> dict[str, tuple[Keyword, ...]]:
-    """Keywords by their first lemma; "my orders" is "order" once function words are
-    gone: the shortest spelling is kept, so `why` names the keyword that really matched."""
+def _by_first(keywords: Iterable[Keyword]) -> tuple[dict[str, tuple[Keyword, ...]], dict[tuple[str, str], tuple[Keyword, ...]]]:
+    """Keywords of one word by their lemma, and of several by their first two; "my
+    orders" is "order" once function words are gone: the shortest spelling is kept, so
+    `why` names the keyword that really matched."""
     by_first: dict[str, list[Keyword]] = defaultdict(list)
+    by_pair: dict[tuple[str, str], list[Keyword]] = defaultdict(list)
     same: set[tuple[str, tuple[str, ...], float]] = set()
     for keyword in sorted(keywords, key=lambda k: len(k.text.split())):
         if (keyword.group, keyword.lemmas, keyword.weight) in same:
             continue
         same.add((keyword.group, keyword.lemmas, keyword.weight))
-        by_first[keyword.lemmas[0]].append(keyword)
-    return {k: tuple(v) for k, v in by_first.items()}
+        if len(keyword.lemmas) == 1:
+            by_first[keyword.lemmas[0]].append(keyword)
+        else:
+            by_pair[keyword.lemmas[0], keyword.lemmas[1]].append(keyword)
+    return {k: tuple(v) for k, v in by_first.items()}, {k: tuple(v) for k, v in by_pair.items()}
 
 
 def _forms(keywords: Iterable[Keyword], synonyms: Iterable[Iterable[str]] = ()) -> dict[str, frozenset[str]]:
@@ -245,10 +253,12 @@ def build_index(routing: Routing) -> Index:
     forms = _forms(keywords, routing.synonyms)
     variants, stems = _fuzzy_tables(forms)
     topics = _topics(routing)
+    singles, pairs = _by_first(keywords)
     trouble = topics.routes.get(routing.urgent_route or "")
     return Index(
         routing=routing,
-        by_first=_by_first(keywords),
+        by_first=singles,
+        by_pair=pairs,
         forms=forms,
         deletes=variants,
         children=topics.children,

@@ -229,15 +229,15 @@ def _occurrences(index: Index, question: Question) -> list[Occurrence]:
     found: list[Occurrence] = []
     options = question.options
     for start, here in enumerate(options):
+        following = options[start + 1] if start + 1 < len(options) else {}
         for lemma_, fuzzy_first in here.items():
-            for keyword in index.by_first.get(lemma_, ()):
-                end = start + len(keyword.lemmas)
-                if end == start + 1:
-                    found.append(Occurrence(keyword, start, end, fuzzy_first))
-                    continue
-                fuzzy = _rest_matches(keyword, options, start, fuzzy_first) if end <= len(options) else None
-                if fuzzy is not None:
-                    found.append(Occurrence(keyword, start, end, fuzzy))
+            found += [Occurrence(keyword, start, start + 1, fuzzy_first) for keyword in index.by_first.get(lemma_, ())]
+            for second in following:
+                for keyword in index.by_pair.get((lemma_, second), ()):
+                    end = start + len(keyword.lemmas)
+                    fuzzy = _rest_matches(keyword, options, start, fuzzy_first) if end <= len(options) else None
+                    if fuzzy is not None:
+                        found.append(Occurrence(keyword, start, end, fuzzy))
     return found
 
 
