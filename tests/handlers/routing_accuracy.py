@@ -63,7 +63,11 @@ TUNING = HERE / "questions_tuning.yaml"
 TUNING2 = HERE / "questions_tuning2.yaml"
 TUNED_ON = (("tuning set (questions_tuning.yaml)", TUNING), ("second tuning set (questions_tuning2.yaml)", TUNING2))
 """The independently written sets that are tuned on, with the name each is reported under."""
-INDEPENDENT_SETS = (("independent set (questions_independent.yaml)", INDEPENDENT),)
+INDEPENDENT2 = HERE / "questions_independent2.yaml"
+INDEPENDENT_SETS = (
+    ("independent set (questions_independent.yaml)", INDEPENDENT),
+    ("second independent set (questions_independent2.yaml)", INDEPENDENT2),
+)
 """The frozen sets: measured, never tuned or trained on, their misses never listed."""
 NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.timezone.utc)
 ACCOUNTS = {"onboarding": "acme-logistics", "open": "globex-media"}
