@@ -172,3 +172,22 @@ def is_mentioned(activity: Activity, mentions: Sequence[Mapping[str, Any]]) -> b
     if mentions:
         return True
     return not entities(activity, "mention") and bool(_LEADING_AT.match(activity.text or ""))
+
+
+def addressable(activity: Activity) -> bool:
+    """Whether a reply has somewhere to go: a conversation and a service URL."""
+    return bool(conversation_id(activity) and activity.service_url)
+
+
+def reference_of(activity: Activity) -> dict[str, str]:
+    """What a proactive message needs later (``bot.teams.state.ConversationReferences``)."""
+    recipient = activity.recipient
+    return {
+        "service_url": str(activity.service_url or ""),
+        "conversation_id": conversation_id(activity),
+        "tenant_id": tenant_of(activity),
+        "bot_id": str(getattr(recipient, "id", "") or ""),
+        "bot_name": str(getattr(recipient, "name", "") or ""),
+        "channel_id": str(activity.channel_id or ""),
+        "conversation_type": conversation_kind(activity).value,
+    }
