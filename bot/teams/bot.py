@@ -7,7 +7,6 @@ here raises: a failure is logged, counted and answered as well as possible.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
@@ -35,6 +34,7 @@ from bot.teams.invoke import (
     message_response,
 )
 from bot.teams.messages import card_activity, form_activity, reply_activity
+from bot.teams.sending import send_activity
 from bot.teams.state import ConversationReferences, FormMemory
 from bot.teams.tokens import ConnectorError
 from cards import teams as adaptive
@@ -198,25 +198,11 @@ class TeamsBot(ActivityHandler):
 
         async def call() -> None:
             try:
-                await self._send_once(turn_context, activity, thread)
+                await send_activity(turn_context, activity, thread=thread)
             except ConnectorError as exc:
                 raise exc.reply_failed("post") from None
 
         await self.pipeline.send(call)
-
-    @staticmethod
-    async def _send_once(turn_context: TurnContext, activity: Activity, thread: bool) -> None:
-        if thread and turn_context.activity.delivery_mode == DeliveryModes.expect_replies:
-            await turn_context.send_activity(activity)  # buffered into the HTTP response
-            return
-        # What TurnContext.send_activity does, minus its deep copy of the activity.
-        reference = TurnContext.get_conversation_reference(turn_context.activity)
-        outgoing = TurnContext.apply_conversation_reference(activity, reference)
-        if not thread:
-            outgoing.reply_to_id = None
-            outgoing.conversation = copy.copy(reference.conversation)  # not the incoming activity's object
-            outgoing.conversation.id = conversation_id(turn_context.activity)
-        await turn_context.adapter.send_activities(turn_context, [outgoing])
 
     async def update(self, turn_context: TurnContext, activity: Activity) -> None:
         async def call() -> None:

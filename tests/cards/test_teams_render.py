@@ -398,3 +398,38 @@ def test_parsers_only_ever_raise_value_error(value: object) -> None:
 def test_no_platform_imports() -> None:
     source = open(teams.__file__, encoding="utf-8").read()
     assert not re.search(r"^\s*(from|import)\s+(botbuilder|botframework|handlers|bot)\b", source, re.M)
+
+
+# ---------------------------------------------------------- a form shown again with errors
+
+
+def _errors_form():
+    from cards.model import Choice, Form, SelectInput, TextInput
+
+    return Form(title="Report", action="x.submit", submit_label="Send", cancel_label="Cancel", data={"origin": "t"},
+                inputs=(TextInput("subject", "Subject"),
+                        SelectInput("urgency", "Urgency", (Choice("normal", "Normal"), Choice("urgent", "Urgent")))))
+
+
+def test_a_form_shown_again_keeps_what_was_typed_with_each_error_under_its_input():
+    from cards.model import filled
+
+    form = filled(_errors_form(), {"subject": "Badges", "urgency": "not-an-option", "origin": "t"})
+    card = teams.render_form(form, {"urgency": "Pick one.", "other": "Something else."})
+    body = card["body"]
+    ids = [el.get("id") or el.get("text") for el in body]
+    assert ids.index("Something else.") < ids.index("subject")  # an error for no input goes above them
+    assert ids.index("Pick one.") == ids.index("urgency") + 1
+    subject = next(el for el in body if el.get("id") == "subject")
+    urgency = next(el for el in body if el.get("id") == "urgency")
+    assert subject["value"] == "Badges" and "value" not in urgency  # a value that is no option is not kept
+    assert_valid_adaptive(card)
+
+
+def test_a_form_kept_between_showing_and_submit_comes_back_the_same():
+    from cards.model import form_from_json, form_to_json
+
+    form = _errors_form()
+    assert form_from_json(json.loads(json.dumps(form_to_json(form)))) == form
+    with pytest.raises(ValueError):
+        form_from_json({"title": "no inputs"})
