@@ -39,6 +39,7 @@ from bot.teams.state import ConversationReferences, FormMemory
 from bot.teams.tokens import ConnectorError
 from cards import teams as adaptive
 from cards.model import filled
+from cards.teams_actions import parse_invoke_value, parse_submit_value
 from cards.text import plain
 from handlers.i18n import locale_language
 from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Reply, Turn, TurnKind
@@ -134,7 +135,7 @@ class TeamsBot(ActivityHandler):
     async def _on_card_action(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
         try:
-            verb, data = adaptive.parse_invoke_value(activity.value)
+            verb, data = parse_invoke_value(activity.value)
         except ValueError as exc:
             return bad_invoke(str(exc))
         if activity.value.get("trigger") == "automatic":
@@ -154,7 +155,7 @@ class TeamsBot(ActivityHandler):
         Actions): the same turn as the invoke, answered with messages and updates."""
         activity = turn_context.activity
         try:
-            verb, data = adaptive.parse_submit_value(activity.value)
+            verb, data = parse_submit_value(activity.value)
         except ValueError:
             return  # not one of our cards
         turn = self._action_turn(activity, verb, data, f"teams:submit:{activity.id or ''}")
