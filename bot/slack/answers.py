@@ -9,7 +9,7 @@ call each kind of response becomes (``bot.platform.Answer``).
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import replace
 from typing import Any
 
@@ -32,11 +32,11 @@ class SlackReplies:
     """The Web API calls that show responses, and the renderings kept between turns."""
 
     def __init__(self, client: AsyncWebClient, session: aiohttp.ClientSession, pipeline: TurnPipeline,
-                 locale: Any) -> None:
+                 locale: Callable[[str, str], Awaitable[str | None]]) -> None:
         self.client = client
         self.session = session
         self.pipeline = pipeline
-        self.locale = locale  # ``async (team, user) -> str | None``
+        self.locale = locale  # the user's locale by (team, user)
         self._rendered: dict[Hashable, tuple[Card, dict[str, Any]]] = {}
         self._acks: dict[Hashable, tuple[Card, str]] = {}
 
