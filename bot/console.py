@@ -38,7 +38,7 @@ from handlers.escalations import ACK, ASSIGN, REOPEN, RESOLVE, RESOLVE_SUBMIT, S
 from handlers.i18n import Translator
 from handlers.ports import Clock, Notifier, Store, StoreUnavailable, Target
 from handlers.router import Dispatcher
-from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Platform, Reply, Response, Turn, TurnKind, Where
+from handlers.turn import CONSOLE, ConversationKind, FormErrors, Home, OpenForm, Reply, Response, Turn, TurnKind, Where
 
 if TYPE_CHECKING:
     from handlers.matching import Index
@@ -65,7 +65,7 @@ class ConsolePlatform:
     """The console as a platform (``bot.platform.Platform``): no routes, a notifier that
     posts nothing, and terminal conversations run through the same turn pipeline."""
 
-    name = Platform.CONSOLE.value
+    name = CONSOLE
 
     def __init__(self) -> None:
         self._notifier = ConsoleNotifier()
@@ -91,6 +91,12 @@ class ConsolePlatform:
         return Console(self._runtime.pipeline, out, account, user, lang)
 
 
+NAME = CONSOLE
+KEYED_IN_CONFIG = False
+"""Nothing in ``config/`` is keyed by the console: its conversation is an account id and
+its user an e-mail address (``bot.platforms.config_names``)."""
+
+
 def configured(settings: Settings) -> ConsolePlatform:
     """Always there: a console conversation needs no settings, and a server sharing its
     store owes the console's conversations nothing to post."""
@@ -105,7 +111,7 @@ class Console:
         self.pipeline = pipeline
         self.catalog = catalog
         self.out = out
-        self.where = Where(Platform.CONSOLE, "console", account, ConversationKind.CHANNEL)
+        self.where = Where(CONSOLE, "console", account, ConversationKind.CHANNEL)
         self.user = user
         self.locale = lang
         self.services = pipeline.services
@@ -354,7 +360,7 @@ async def run_console(settings: Settings, catalog: Catalog, clock: Clock, accoun
     """Talk until end of input (Ctrl-D); the caller turns Ctrl-C into a quiet exit."""
     services = build_services(settings, catalog, store, clock, console=True)
     metrics, background = Metrics(), Background()
-    pipeline = TurnPipeline(Platform.CONSOLE.value, Dispatcher(build_router(), services), metrics, background)
+    pipeline = TurnPipeline(CONSOLE, Dispatcher(build_router(), services), metrics, background)
     platform = ConsolePlatform()
     async with aiohttp.ClientSession() as session:
         await platform.start(Runtime(settings, catalog, store, session, metrics, background, pipeline))

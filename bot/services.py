@@ -37,17 +37,18 @@ def build_services(
     server sharing the store to post.
 
     ``platforms``: the names of the platforms this server serves (``bot.platforms``),
-    where it can post; by default those the settings switch on.
+    where it can post; by default those the settings switch on. How a command is typed
+    on each platform comes from the platforms too (``bot.platforms.command_formats``).
     """
-    if not console and platforms is None:
-        from bot.platforms import names
+    from bot.platforms import command_formats, names
 
+    if not console and platforms is None:
         platforms = names(settings)
     return Services(
         catalog=catalog,
         store=store,
         clock=clock,
-        command="" if console else settings.slack_command,
+        command_formats={} if console else command_formats(settings),
         strict_texts=strict_texts,
         wake_outbox=wake_outbox,
         limits=Limits(0, 0, 0) if console else Limits(

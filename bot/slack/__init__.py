@@ -16,6 +16,16 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.slack.platform import SlackPlatform
 
+NAME = "slack"
+"""This platform's name: in turns, metrics, store keys, and the keys of ``config/``
+(links, member ids, team targets)."""
+
+
+def command_format(settings: Settings) -> str:
+    """How a user types a command here, for the handlers to show: the slash command as
+    inline code."""
+    return f"`{settings.slack_command} {{words}}`"
+
 
 def configured(settings: Settings) -> SlackPlatform | None:
     """Slack, when its signing secret and bot token are set."""

@@ -19,11 +19,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.pipeline import TurnPipeline
 from bot.platform import ReplyFailed
+from bot.slack import NAME
 from bot.slack.payloads import WHERE_KEY, kept_for, text_blocks, where_of
 from bot.slack.web import calling
 from cards import slack as blockkit
 from cards.model import Card
-from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Platform, Reply, Turn, TurnKind, Where
+from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Reply, Turn, TurnKind, Where
 
 _RESPOND_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
@@ -112,7 +113,7 @@ class SlackReplies:
 
     async def publish_home(self, team: str, user: str) -> None:
         """The user's App Home, as a HOME turn answers it now."""
-        turn = Turn(kind=TurnKind.HOME, where=Where(Platform.SLACK, team, user, ConversationKind.DIRECT),
+        turn = Turn(kind=TurnKind.HOME, where=Where(NAME, team, user, ConversationKind.DIRECT),
                     user_id=user, locale=await self.locale(team, user))
         outcome = await self.pipeline.run(turn)
         await self.pipeline.answer(outcome.response, HomeView(self, user))

@@ -8,10 +8,11 @@ import re
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from bot.slack import NAME
 from cards import slack as blockkit
 from cards.model import Card
 from cards.text import readable
-from handlers.turn import ConversationKind, Platform, Where
+from handlers.turn import ConversationKind, Where
 
 OUR_CALLBACK = re.compile(r"^ob:")
 WHERE_KEY = "_where"  # carried through a modal's private_metadata: where the form was opened
@@ -93,7 +94,7 @@ def where_from(raw: str, team: str, user: str) -> Where:
         kind = ConversationKind(kind_name)
     except ValueError:
         kind = ConversationKind.DIRECT
-    return Where(Platform.SLACK, team, conversation or user, kind if conversation else ConversationKind.DIRECT)
+    return Where(NAME, team, conversation or user, kind if conversation else ConversationKind.DIRECT)
 
 
 def where_of(where: Where) -> str:

@@ -29,6 +29,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.pipeline import TurnPipeline
 from bot.platform import HttpRoute, Runtime
 from bot.settings import Settings
+from bot.slack import NAME
 from bot.slack.answers import AfterAck, CommandAck, SlackReplies, SubmitAck
 from bot.slack.bolt import BotIdentity, RateLimitedNotice, SlashCommand, to_aiohttp
 from bot.slack.locales import LocaleCache
@@ -50,11 +51,9 @@ from bot.slack.web import CALL_ERRORS, BoundedWebClient, SlackNotifier
 from cards import slack as blockkit
 from handlers.i18n import guess_language
 from handlers.ports import Notifier
-from handlers.turn import Platform, Turn, TurnKind, Where
+from handlers.turn import Turn, TurnKind, Where
 
 log = logging.getLogger(__name__)
-
-NAME = Platform.SLACK.value
 
 
 class SlackPlatform:
@@ -220,7 +219,7 @@ class SlackPlatform:
         user = str(body.get("user_id", ""))
         turn = Turn(
             kind=TurnKind.COMMAND,
-            where=Where(Platform.SLACK, team, channel, conversation_kind(channel, body.get("channel_name"))),
+            where=Where(NAME, team, channel, conversation_kind(channel, body.get("channel_name"))),
             user_id=user,
             user_name=str(body.get("user_name", "")),
             locale=await self._locale(team, user),
@@ -253,7 +252,7 @@ class SlackPlatform:
         team = str(body.get("team_id") or event.get("team") or "")
         user = str(event.get("user", ""))
         text = strip_mentions(str(event.get("text", "")))
-        where = Where(Platform.SLACK, team, channel, conversation_kind(channel, event.get("channel_type")))
+        where = Where(NAME, team, channel, conversation_kind(channel, event.get("channel_type")))
         thread = str(event.get("thread_ts") or "")
 
         async def work() -> None:
@@ -291,7 +290,7 @@ class SlackPlatform:
         async def work() -> None:
             turn = Turn(
                 kind=TurnKind.ACTION,
-                where=Where(Platform.SLACK, team, channel or user, conversation_kind(channel or "D")),
+                where=Where(NAME, team, channel or user, conversation_kind(channel or "D")),
                 user_id=user,
                 user_name=str((body.get("user") or {}).get("username", "")),
                 locale=await self._locale(team, user),
@@ -358,7 +357,7 @@ class SlackPlatform:
                 log.info("chat.getPermalink failed; the form opens without a link")
             turn = Turn(
                 kind=TurnKind.SHORTCUT,
-                where=Where(Platform.SLACK, team, channel, conversation_kind(channel)),
+                where=Where(NAME, team, channel, conversation_kind(channel)),
                 user_id=user,
                 locale=await self._locale(team, user),
                 text=str(message.get("text", "")),

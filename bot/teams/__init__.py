@@ -22,6 +22,16 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from bot.teams.platform import TeamsPlatform
 
+NAME = "teams"
+"""This platform's name: in turns, metrics, store keys, and the keys of ``config/``
+(links, member ids, team targets)."""
+
+
+def command_format(settings: Settings) -> str:
+    """How a user types a command here, for the handlers to show: the words alone, in bold
+    (card markdown has no inline code, and a message to the bot needs no command name)."""
+    return "**{words}**"
+
 
 def configured(settings: Settings) -> TeamsPlatform | None:
     """Teams, when an app id is set (or ``TEAMS_DEV_NO_AUTH=1`` for the Emulator)."""

@@ -21,6 +21,7 @@ from msrest.exceptions import DeserializationError
 
 from bot.platform import HttpRoute, Runtime
 from bot.settings import Settings
+from bot.teams import NAME
 from bot.teams.authentication import DEFAULT_OPENID_METADATA_URL, TeamsAuthentication
 from bot.teams.bot import TeamsBot
 from bot.teams.connector import ConnectorPool
@@ -30,11 +31,8 @@ from bot.teams.notifier import TeamsNotifier
 from bot.teams.state import ConversationReferences, FormMemory
 from bot.teams.tokens import AccessTokens
 from handlers.ports import Notifier
-from handlers.turn import Platform
 
 log = logging.getLogger(__name__)
-
-NAME = Platform.TEAMS.value
 
 
 class TeamsPlatform:

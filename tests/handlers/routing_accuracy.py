@@ -52,7 +52,7 @@ from handlers.catalog import DESKS, Catalog
 from handlers.context import Context, Services
 from handlers.matching import build_index
 from handlers.questions import Understanding, card_for, understand
-from handlers.turn import Platform
+from handlers.turn import CONSOLE
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -182,7 +182,7 @@ def contexts(catalog: Catalog) -> dict[str, Context]:
     out: dict[str, Context] = {}
     for access, account_id in ACCOUNTS.items():
         account = catalog.account(account_id)
-        out[access] = Context(services=services, lang="en", account=account, member=None, platform=Platform.CONSOLE)
+        out[access] = Context(services=services, lang="en", account=account, member=None, platform=CONSOLE)
     return out
 
 

@@ -18,13 +18,13 @@ from handlers.matching import build_index, match
 from handlers.questions import understand, urgent_decision
 from tests.handlers import routing_accuracy as accuracy
 from cards.model import Contact, Text
-from handlers.turn import Platform, Reply, TurnKind, Where
+from handlers.turn import Reply, TurnKind, Where
 from tests.handlers.helpers import DM, GLOBEX, UNLINKED, Bot, card_text
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 QUESTIONS: dict[str, Any] = yaml.safe_load((HERE / "questions.yaml").read_text(encoding="utf-8"))
-INITECH = Where(Platform.SLACK, "T0DEMO", "C0DEMO00003")
+INITECH = Where("slack", "T0DEMO", "C0DEMO00003")
 
 
 @pytest.fixture(scope="module")
