@@ -47,3 +47,14 @@ def test_every_listed_platform_is_a_package_with_a_light_entry():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip() == "['console'] []"
     assert len(PLATFORMS) == len(set(PLATFORMS)) >= 3
+
+
+def test_config_and_command_formats_come_from_the_listed_platforms():
+    """``config/`` accepts the names of the platforms the bot has (not the console's,
+    which it never keys), and each platform says how its commands are typed."""
+    from bot.platforms import command_formats, config_names
+    from bot.settings import Settings
+
+    assert config_names() == ("slack", "teams")
+    formats = command_formats(Settings(slack_command="/onboard"))
+    assert formats == {"slack": "`/onboard {words}`", "teams": "**{words}**"}
