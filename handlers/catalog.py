@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -393,7 +393,10 @@ class Route(_Model):
     topic while the account cannot use ECP and the GSD yet (required for desk targets, so
     the bot never sends a customer to a door that is still closed). ``narrower`` topics
     take over when the question also has one of their words, e.g. a trouble ticket for a
-    network product goes to the portal rather than the service desk.
+    network product goes to the portal rather than the service desk; a narrower topic with
+    ``requires`` takes over only when the question also has one of those phrases (the
+    portal answers "open a ticket for our link", the desk "who do we call if our link
+    fails").
     """
 
     id: str
@@ -406,6 +409,7 @@ class Route(_Model):
     hints: Words = Field(default_factory=dict)
     narrower: tuple[Route, ...] = ()
     also: tuple[str, ...] = ()
+    requires: Words = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
@@ -427,7 +431,7 @@ class Route(_Model):
     def _keywords(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=True)
 
-    @field_validator("hints")
+    @field_validator("hints", "requires")
     @classmethod
     def _hints(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=False)
@@ -458,7 +462,9 @@ class Fact(_Model):
     the ``about`` topics wins and the question has one of the ``asks`` words, matched on
     every word ("how", "when" included): "when can we use the service desk?" asks for
     the date access opens, not for the desk. ``asks_alone``: the ``asks`` words answer
-    even when no topic matched ("does this apply to us?").
+    even when no topic matched ("does this apply to us?"). ``keeps_topic``: when the fact
+    answers through ``about`` and ``asks``, the answer names who handles that topic rather
+    than ``route`` ("where are the portal tutorials?": where they are, and the CSM).
     """
 
     id: str
@@ -467,6 +473,7 @@ class Fact(_Model):
     about: tuple[str, ...] = ()
     asks: Words = Field(default_factory=dict)
     asks_alone: bool = False
+    keeps_topic: bool = False
 
     @field_validator("id")
     @classmethod
@@ -502,15 +509,56 @@ class Routing(_Model):
     needs: Words = Field(default_factory=dict)
     calm: Words = Field(default_factory=dict)
     not_now: Words = Field(default_factory=dict)
+    negation: Words = Field(default_factory=dict)
+    asap: Words = Field(default_factory=dict)
+    failed: Words = Field(default_factory=dict)
+    things: Words = Field(default_factory=dict)
+    hypothetical: Words = Field(default_factory=dict)
     greetings: Words = Field(default_factory=dict)
     thanks: Words = Field(default_factory=dict)
     pin_words: Words = Field(default_factory=dict)
     facts: tuple[Fact, ...] = ()
+    synonyms: tuple[tuple[str, ...], ...] = ()
+    wording: Any = Field(default=None, exclude=True, repr=False)
+    """The trained wording model: set from ``routing_model.json`` by the loader, never
+    written in routing.yaml (a ``WordingModel``; ``Any`` keeps pydantic from copying it)."""
+    acronyms: dict[str, str] = Field(default_factory=dict)
+    """Upper-case acronyms customers write for a role ("our AM", "le SE") and what they
+    stand for: "am" and "se" are function words once lower-cased, so they are read as
+    written, before anything else."""
+    """Words that mean the same for matching, across languages ("portal", "portail"):
+    a keyword with one matches a question with another."""
 
-    @field_validator("urgent", "outage", "urgent_soon", "needs", "calm", "not_now", "greetings", "thanks", "pin_words")
+    @field_validator("wording")
+    @classmethod
+    def _wording_is_trained(cls, value: Any) -> Any:
+        if value is not None and not callable(getattr(value, "guess", None)):
+            raise ValueError("is trained into routing_model.json (./dev train), not written in routing.yaml")
+        return value
+
+    @field_validator(
+        "urgent", "outage", "urgent_soon", "needs", "calm", "not_now", "negation", "asap", "failed", "things", "hypothetical",
+        "greetings", "thanks", "pin_words",
+    )
     @classmethod
     def _words(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=False)
+
+    @field_validator("acronyms")
+    @classmethod
+    def _acronyms(cls, value: dict[str, str]) -> dict[str, str]:
+        for short, meaning in value.items():
+            if not short.isalpha() or not short.isupper() or not meaning.strip():
+                raise ValueError(f"acronyms: {short!r} must be upper-case letters, with a meaning")
+        return value
+
+    @field_validator("synonyms")
+    @classmethod
+    def _synonyms(cls, value: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+        for n, group in enumerate(value):
+            if len(group) < 2 or any(len(word.split()) != 1 for word in group):
+                raise ValueError(f"synonyms[{n}]: two or more single words")
+        return value
 
     @model_validator(mode="after")
     def _references(self) -> Routing:
