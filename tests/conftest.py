@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 from pathlib import Path
-from typing import AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Iterator
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -44,15 +45,38 @@ def catalog() -> Catalog:
 
 @pytest.fixture(scope="session", autouse=True)
 def _one_question_index_per_routing() -> Iterator[None]:
-    """Every app the tests build registers the question handlers, whose warm-up builds the
-    matcher's tables for the routing (a fifth of a second, more than the rest of the app).
-    The tables depend only on the routing object, and ``IndexCache`` checks that object's
-    identity: one cache for the whole session builds them once per routing, not per app."""
-    import handlers.questions as questions
+    """Every app the tests build registers the question and escalation handlers, each
+    with its own ``IndexCache``, whose first use builds the matcher's tables for the
+    routing (a fifth of a second, more than the rest of the app), and many tests load
+    their own copy of ``config/``. The tables depend only on the routing's content (the
+    models are frozen), so for the session ``build_index`` keeps what it built per
+    content: each app's caches still start empty and still call ``build_index`` (a test
+    that forbids building on a customer's turn can still fail), a routing object gets
+    tables that name it, with a cold word cache, and an edited routing is built anew."""
+    import dataclasses
 
-    shared = questions.IndexCache()
+    import handlers.matching as matching
+
+    build = matching.build_index
+    by_id: dict[int, tuple[object, matching.Index]] = {}
+    by_content: dict[str, matching.Index] = {}
+
+    def build_once(routing: Any) -> matching.Index:
+        held = by_id.get(id(routing))
+        if held is not None and held[0] is routing:
+            return held[1]
+        content = routing.model_dump_json()
+        base = by_content.get(content)
+        if base is None:
+            base = by_content[content] = build(routing)
+        index = base if base.routing is routing else dataclasses.replace(base, routing=routing, seen={})
+        if len(by_id) >= 64:  # catalogs of temporary copies come and go; keep them from piling up
+            by_id.clear()
+        by_id[id(routing)] = (routing, index)
+        return index
+
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(questions, "IndexCache", lambda: shared)
+        patch.setattr(matching, "build_index", build_once)
         yield
 
 
@@ -142,8 +166,40 @@ def _log_everything() -> None:
     _every_logger_at_debug()
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (pyproject.toml): the suite or a folder runs on one worker per core,
+    since most of its time is spent waiting on servers and processes; a run of named
+    files stays in this process, where starting workers (seconds each) would cost more
+    than it saves. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` or ``-n N`` decide otherwise."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None
+    named = [arg.split("::", 1)[0] for arg in config.args]
+    if named and all(Path(config.invocation_params.dir, arg).is_file() for arg in named):
+        return 0
+    return None
+
+
+_WORKER_LEAKS: list[str] = []
+"""With pytest-xdist, the log lines with a secret that each worker found (controller side)."""
+
+
+def _leaks() -> list[str]:
+    return [line for line in _CAPTURED if any(secret in line for secret in NEVER_LOGGED) or TYPED_PINS.search(line)]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """An xdist worker finished: keep what its log scan found, for the controller's verdict."""
+    _WORKER_LEAKS.extend(getattr(node, "workeroutput", {}).get("secret_leaks", []))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    leaks = [line for line in _CAPTURED if any(secret in line for secret in NEVER_LOGGED) or TYPED_PINS.search(line)]
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its logs are scanned here, judged by the controller
+        workeroutput["secret_leaks"] = _leaks()
+        return
+    leaks = _leaks() + _WORKER_LEAKS
     if leaks:
         session.config.pluginmanager.get_plugin("terminalreporter").write_line(
             f"SECRET LEAK: {len(leaks)} log lines contain a secret or a typed PIN, e.g.: {leaks[0][:300]}", red=True
