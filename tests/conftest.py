@@ -207,16 +207,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
 
 
-_SLOW = ("reliability", "hostile", "bot/test_cli.py")
-"""Real bot processes (the CLI's too), chaos and Sentinel failover, fuzzing: ``./dev test
--m "not slow"`` leaves them out of the quick loop, and so every hypothesis test (hundreds
-of generated cases each). Single slow tests elsewhere carry ``@pytest.mark.slow``."""
+_REAL_PROCESSES = {"bots", "fake_slack_proc", "sentinel_cluster"}
+"""Fixtures that start bot, fake Slack or Sentinel processes (seconds each)."""
+_SLOW_FILES = ("bot/test_cli.py",)
+"""The CLI as processes; the quick loop runs the same commands in tests/bot/test_config.py
+and tests/bot/test_console.py."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``./dev test -m "not slow"`` leaves out what is slow and covered in kind by a quick
+    test: real bot processes (chaos, replicas, restarts, Sentinel failover: the same
+    paths run in-process in the quick loop), the CLI as processes, and every hypothesis
+    test (hundreds of generated cases each; the same functions get fixed cases in the
+    quick loop). Single slow tests elsewhere carry ``@pytest.mark.slow``."""
     tests = Path(__file__).parent
     for item in items:
         path = Path(str(item.fspath)).relative_to(tests).as_posix()
         generated = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
-        if generated or any(path == slow or path.startswith(slow + "/") for slow in _SLOW):
+        processes = _REAL_PROCESSES & set(getattr(item, "fixturenames", ()))
+        if generated or processes or path in _SLOW_FILES:
             item.add_marker(pytest.mark.slow)

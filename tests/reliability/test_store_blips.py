@@ -225,6 +225,7 @@ def _confirmed(reply: Reply | FormErrors) -> str:
     return reply.card.title.rsplit(" ", 1)[-1].strip("()")
 
 
+@pytest.mark.slow  # a submit per store call (a world each); the quick loop fails chosen calls above and below
 @pytest.mark.parametrize("after", [False, True], ids=["call lost", "answer lost"])
 async def test_whichever_store_call_of_a_submit_fails_sending_it_again_stores_one_escalation(config_dir, after):
     """Every store call a submit makes, failed in turn: before it reaches the store, or
