@@ -8,7 +8,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -44,16 +44,17 @@ def catalog() -> Catalog:
     return load_catalog(ROOT / "config")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _one_question_index_per_routing() -> Iterator[None]:
+def _one_matcher_index_per_routing() -> None:
     """Every app the tests build registers the question and escalation handlers, each
     with its own ``IndexCache``, whose first use builds the matcher's tables for the
-    routing (a fifth of a second, more than the rest of the app), and many tests load
+    routing (a quarter of a second, more than the rest of the app), and many tests load
     their own copy of ``config/``. The tables depend only on the routing's content (the
-    models are frozen), so for the session ``build_index`` keeps what it built per
+    models are frozen), so for the test process ``build_index`` keeps what it built per
     content: each app's caches still start empty and still call ``build_index`` (a test
     that forbids building on a customer's turn can still fail), a routing object gets
-    tables that name it, with a cold word cache, and an edited routing is built anew."""
+    tables that name it, with a cold word cache, and an edited routing is built anew.
+    Installed before the test modules are imported, so those that import
+    ``build_index`` get this one too."""
     import dataclasses
 
     import handlers.matching as matching
@@ -76,9 +77,7 @@ def _one_question_index_per_routing() -> Iterator[None]:
         by_id[id(routing)] = (routing, index)
         return index
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(matching, "build_index", build_once)
-        yield
+    matching.build_index = build_once  # type: ignore[assignment]
 
 
 @pytest.fixture
@@ -160,6 +159,7 @@ def _every_logger_at_debug() -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     _every_logger_at_debug()
+    _one_matcher_index_per_routing()
 
 
 @pytest.fixture(autouse=True)
