@@ -119,6 +119,7 @@ def create_app(
     run_delivery: bool = True,
     delivery_interval: float = 0.5,
     persist_state: bool = False,
+    background_limit: int = 256,
 ) -> web.Application:
     """Build the app. Nothing is opened until the app starts (``cleanup_ctx``).
 
@@ -127,6 +128,9 @@ def create_app(
     to ``settings.shutdown_drain_seconds``, then save the rest there.
 
     ``router``: the routes to answer with (a test's own); the handlers' by default.
+
+    ``background_limit``: how much work started after an ack runs at once before new
+    work waits briefly for a slot, then runs anyway (``bot.background.Background``).
     """
     catalog = catalog if catalog is not None else load_catalog(settings.config_dir)
     app = web.Application(client_max_size=settings.max_body_bytes)
@@ -134,7 +138,11 @@ def create_app(
     app[SETTINGS] = settings
     app[CATALOG] = catalog
     counters = app[METRICS] = Metrics()
-    app[BACKGROUND] = Background(on_failure=lambda: counters.bug("any", "background"))
+    background = app[BACKGROUND] = Background(
+        background_limit,
+        on_failure=lambda: counters.bug("any", "background"), on_overflow=counters.background_overflow.inc,
+    )
+    counters.background_pending.set_function(lambda: background.pending)
     running = app[RUNNING] = Running()
     routes = router if router is not None else build_router()
     usage_meter = UsageMetrics(app[METRICS].registry)

@@ -42,11 +42,11 @@ def _settings() -> Settings:
         _refuse([{"msg": f"invalid setting: {exc}"}], f"error: {exc}", 2)
 
 
-def _catalog(settings: Settings):
+def _catalog(settings: Settings, warnings: list | None = None):
     from bot.config import ConfigError, load_catalog
 
     try:
-        return load_catalog(settings.config_dir)
+        return load_catalog(settings.config_dir, warnings=warnings)
     except ConfigError as exc:
         where = settings.config_dir
         lines = [{"msg": f"invalid configuration: {p}", "config_dir": str(where), "file": p.file, "field": p.field,
@@ -193,9 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             gc.enable()
         return 0
     if command == "check-config":
-        catalog = _catalog(settings)
+        warnings: list = []
+        catalog = _catalog(settings, warnings)
+        for warning in warnings:
+            log.warning("configuration: %s", warning)
         print(f"{settings.config_dir}: OK ({len(catalog.accounts)} accounts, "
-              f"{len(catalog.routing.routes)} routing topics, {len(catalog.texts['en'])} texts in en and fr)")
+              f"{len(catalog.routing.routes)} routing topics, {len(catalog.texts['en'])} texts in en and fr)"
+              + (f"; {len(warnings)} deprecated key(s) to rewrite, see above" if warnings else ""))
         return 0
     if command == "console":
         from bot.app import utc_now

@@ -5,10 +5,18 @@ against each other (a team channel that is also a customer's, a text in one lang
 only...). Every problem is reported at once, each naming the file, the field and, for
 an account, its id; nothing is returned unless everything is valid, so a bad file never
 half-loads.
+
+Links, member ids and team targets are keyed by platform name (``links: {slack:
+{conversations: [...]}}``); the names are checked here, against the platforms the bot
+has. Files written for versions that named each platform's fields (``slack_channels``,
+``teams_user_id``, ``slack_channel``...) still load: ``bot.config_old_shape`` rewrites
+them into the keyed shape before validation, with a warning that names the new shape.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,12 +25,16 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from handlers.catalog import LANGS, Account, Catalog, OnboardingTeam, Routing, Site
+from bot.config_old_shape import rewrite_old_keys
+from handlers.catalog import LANGS, Account, Catalog, Links, OnboardingTeam, Routing, Site
 
 try:  # the C loader is several times faster; fall back where libyaml is missing
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,11 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.file}: {self.field}: {self.message}" if self.field else f"{self.file}: {self.message}"
+
+
+PLATFORM_NAMES: tuple[str, ...] = ("slack", "teams")
+"""The platform names ``config/`` may key links, member ids and targets by: those the
+bot has an adapter for. A new platform adds its name here."""
 
 
 class ConfigError(Exception):
@@ -112,9 +129,10 @@ def _read(path: Path, label: str, problems: list[Problem]) -> Any:
     return None
 
 
-def _validate(label: str, model: type[BaseModel], data: Any, problems: list[Problem]) -> Any:
+def _validate(label: str, model: type[BaseModel], data: Any, problems: list[Problem], platforms: Collection[str]) -> Any:
+    """``data`` as ``model``, with the platform names links, ids and targets may use."""
     try:
-        return model.model_validate(data if data is not None else {})
+        return model.model_validate(data if data is not None else {}, context={"platforms": frozenset(platforms)})
     except ValidationError as exc:
         for error in exc.errors():
             problems.append(Problem(label, _where(tuple(error["loc"]), data), _message(error)))
@@ -157,18 +175,18 @@ def _accounts_distinct(accounts: tuple[Account, ...]) -> list[Problem]:
     """Each account id once, each conversation in one account only."""
     out = []
     seen: set[str] = set()
-    owners: dict[str, str] = {}
+    owners: dict[tuple[str, str], str] = {}
     for account in accounts:
         if account.id in seen:
             out.append(Problem("accounts.yaml", f"account {account.id!r}", "this id is used twice"))
         seen.add(account.id)
-        for field, convs in (("slack_channels", account.links.slack_channels),
-                             ("teams_conversations", account.links.teams_conversations)):
-            for conv in convs:
-                if conv in owners and owners[conv] != account.id:
-                    out.append(Problem("accounts.yaml", f"account {account.id!r}: links.{field}",
-                                       f"{conv!r} is already account {owners[conv]!r}'s"))
-                owners[conv] = account.id
+        for platform, links in account.links.items():
+            for conv in links.conversations:
+                owner = owners.get((platform, conv))
+                if owner is not None and owner != account.id:
+                    out.append(Problem("accounts.yaml", f"account {account.id!r}: links.{platform}.conversations",
+                                       f"{conv!r} is already account {owner!r}'s"))
+                owners[platform, conv] = account.id
     return out
 
 
@@ -177,18 +195,13 @@ def _team_channels_are_not_customers(team: OnboardingTeam, accounts: tuple[Accou
     also a customer's channel, that customer would read the others' escalations."""
     out = []
     for account in accounts:
-        if team.slack_channel and team.slack_channel in account.links.slack_channels:
-            out.append(Problem(
-                "onboarding.yaml", "slack_channel",
-                f"{team.slack_channel!r} is also customer account {account.id!r}'s channel (accounts.yaml, "
-                "links.slack_channels): team cards, with other customers' escalations, would be posted there",
-            ))
-        if team.teams and team.teams.conversation_id in account.links.teams_conversations:
-            out.append(Problem(
-                "onboarding.yaml", "teams.conversation_id",
-                f"{team.teams.conversation_id!r} is also customer account {account.id!r}'s conversation (accounts.yaml, "
-                "links.teams_conversations): team cards, with other customers' escalations, would be posted there",
-            ))
+        for platform, place in team.targets.items():
+            if place.conversation in account.links.get(platform, Links()).conversations:
+                out.append(Problem(
+                    "onboarding.yaml", f"targets.{platform}",
+                    f"{place.conversation!r} is also customer account {account.id!r}'s conversation (accounts.yaml, "
+                    f"links.{platform}.conversations): team cards, with other customers' escalations, would be posted there",
+                ))
     return out
 
 
@@ -198,20 +211,35 @@ def _routing_has_topics(routing: Routing) -> list[Problem]:
     return [Problem("routing.yaml", "routes", "no topics: every question would be answered with 'not sure'")]
 
 
-def load_catalog(config_dir: Path | str) -> Catalog:
+def load_catalog(config_dir: Path | str, *, platforms: Collection[str] = PLATFORM_NAMES,
+                 warnings: list[Problem] | None = None) -> Catalog:
     """Read and validate every file under ``config_dir``; raise ``ConfigError`` listing
-    every problem found, in each file and across files (not just the first)."""
+    every problem found, in each file and across files (not just the first).
+
+    ``platforms``: the names links, member ids and targets may use. ``warnings``
+    collects what still loads but should be rewritten (keys of an older shape); left
+    out, each is logged instead."""
     root = Path(config_dir)
     problems: list[Problem] = []
+    found: list[Problem] = []
     parts: dict[str, Any] = {}
     for name, model in _FILES.items():
         data = _read(root / name, name, problems)
+        if data is not None:
+            data, old_keys, conflicts = rewrite_old_keys(name, data)
+            found.extend(Problem(*each) for each in old_keys)
+            problems.extend(Problem(*each) for each in conflicts)
         if data is not None or (root / name).exists():
-            parts[name] = _validate(name, model, data, problems)
+            parts[name] = _validate(name, model, data, problems, platforms)
     texts = _read_texts(root, problems)
     problems.extend(_texts_in_both_languages(texts))
     accounts = parts.get("accounts.yaml")
     team = parts.get("onboarding.yaml")
+    if warnings is not None:
+        warnings.extend(found)
+    else:
+        for warning in found:
+            log.warning("configuration: %s", warning)
     if accounts is not None:
         problems.extend(_accounts_distinct(accounts.accounts))
         if team is not None:

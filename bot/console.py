@@ -32,7 +32,7 @@ from handlers.escalations import ACK, ASSIGN, REOPEN, RESOLVE, RESOLVE_SUBMIT, S
 from handlers.i18n import Translator
 from handlers.ports import Clock, Store, StoreUnavailable, Target
 from handlers.router import Dispatcher
-from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Platform, Reply, Response, Turn, TurnKind, Where
+from handlers.turn import CONSOLE, ConversationKind, FormErrors, Home, OpenForm, Reply, Response, Turn, TurnKind, Where
 
 if TYPE_CHECKING:
     from handlers.matching import Index
@@ -62,7 +62,7 @@ class Console:
                  lang: str | None, store: Store) -> None:
         self.catalog = catalog
         self.out = out
-        self.where = Where(Platform.CONSOLE, "console", account, ConversationKind.CHANNEL)
+        self.where = Where(CONSOLE, "console", account, ConversationKind.CHANNEL)
         self.user = user
         self.locale = lang
         self.services = build_services(settings, catalog, store, clock, console=True)

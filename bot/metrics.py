@@ -71,6 +71,16 @@ class Metrics:
             ["platform", "kind"], registry=self.registry,
         )
 
+        # Replies and other work run after an ack: how many are in flight, and how often
+        # they had to run beyond the limit because no slot freed up in time (a stalled API).
+        self.background_pending = Gauge(
+            "bot_background_tasks", "Work started after an acknowledgement and still running.", registry=self.registry,
+        )
+        self.background_overflow = Counter(
+            "bot_background_overflow_total", "Background work started beyond the limit, not to delay an acknowledgement.",
+            registry=self.registry,
+        )
+
         self._turns: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
 
     def observe(self, platform: str, intent: str, seconds: float) -> None:

@@ -21,6 +21,13 @@ def served_platforms(settings: Settings) -> frozenset[str]:
     return frozenset(name for name, on in (("slack", settings.slack_enabled), ("teams", settings.teams_enabled)) if on)
 
 
+def command_formats(settings: Settings) -> dict[str, str]:
+    """How users type a command on each platform, for the handlers to show: Slack's
+    slash command as inline code; on Teams the words alone, in bold (its card markdown
+    has no inline code, and a message to the bot needs no command name)."""
+    return {"slack": f"`{settings.slack_command} {{words}}`", "teams": "**{words}**"}
+
+
 def build_services(
     settings: Settings,
     catalog: Catalog,
@@ -44,7 +51,7 @@ def build_services(
         catalog=catalog,
         store=store,
         clock=clock,
-        command="" if console else settings.slack_command,
+        command_formats={} if console else command_formats(settings),
         strict_texts=strict_texts,
         wake_outbox=wake_outbox,
         limits=Limits(0, 0, 0) if console else Limits(

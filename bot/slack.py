@@ -51,7 +51,6 @@ from handlers.turn import (
     Home,
     NoReply,
     OpenForm,
-    Platform,
     Reply,
     Response,
     Turn,
@@ -60,6 +59,9 @@ from handlers.turn import (
 )
 
 log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+"""This platform's name: in turns, store keys, and the keys of ``config/`` (links, member ids, targets)."""
 
 _OUR_CALLBACK = re.compile(r"^ob:")
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -505,7 +507,7 @@ class SlackAdapter:
         user = str(body.get("user_id", ""))
         turn = Turn(
             kind=TurnKind.COMMAND,
-            where=Where(Platform.SLACK, team, channel, conversation_kind(channel, body.get("channel_name"))),
+            where=Where(PLATFORM, team, channel, conversation_kind(channel, body.get("channel_name"))),
             user_id=user,
             user_name=str(body.get("user_name", "")),
             locale=await self._locale(team, user),
@@ -541,7 +543,7 @@ class SlackAdapter:
         team = str(body.get("team_id") or event.get("team") or "")
         user = str(event.get("user", ""))
         text = _strip_mentions(str(event.get("text", "")))
-        where = Where(Platform.SLACK, team, channel, conversation_kind(channel, event.get("channel_type")))
+        where = Where(PLATFORM, team, channel, conversation_kind(channel, event.get("channel_type")))
         thread = str(event.get("thread_ts") or "")
 
         async def work() -> None:
@@ -590,7 +592,7 @@ class SlackAdapter:
         message_ts = str(container.get("message_ts", ""))
 
         async def work() -> None:
-            where = Where(Platform.SLACK, team, channel or user, conversation_kind(channel or "D"))
+            where = Where(PLATFORM, team, channel or user, conversation_kind(channel or "D"))
             turn = Turn(
                 kind=TurnKind.ACTION,
                 where=where,
@@ -668,7 +670,7 @@ class SlackAdapter:
                 log.info("chat.getPermalink failed; the form opens without a link")
             turn = Turn(
                 kind=TurnKind.SHORTCUT,
-                where=Where(Platform.SLACK, team, channel, conversation_kind(channel)),
+                where=Where(PLATFORM, team, channel, conversation_kind(channel)),
                 user_id=user,
                 locale=await self._locale(team, user),
                 text=str(message.get("text", "")),
@@ -775,7 +777,7 @@ class SlackAdapter:
     async def _publish_home(self, team: str, user: str) -> None:
         turn = Turn(
             kind=TurnKind.HOME,
-            where=Where(Platform.SLACK, team, user, ConversationKind.DIRECT),
+            where=Where(PLATFORM, team, user, ConversationKind.DIRECT),
             user_id=user,
             locale=await self._locale(team, user),
         )
@@ -817,7 +819,7 @@ def _where_from(raw: str, team: str, user: str) -> Where:
         kind = ConversationKind(kind_name)
     except ValueError:
         kind = ConversationKind.DIRECT
-    return Where(Platform.SLACK, team, conversation or user, kind if conversation else ConversationKind.DIRECT)
+    return Where(PLATFORM, team, conversation or user, kind if conversation else ConversationKind.DIRECT)
 
 
 _POST_ATTEMPTS = 4

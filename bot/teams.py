@@ -719,15 +719,16 @@ class TeamsNotifier:
 
     async def locate(self, target: Target) -> Target:
         """``target`` with the service URL and tenant stored when the bot last heard from
-        its conversation, where the target does not name them (a team channel in config)."""
-        if target.service_url:
+        its conversation, where the target does not name them (a team channel in config).
+        The service URL travels in ``target.address`` (``config/``: ``service_url``)."""
+        if target.address.get("service_url"):
             return target
         stored = await self.references.load(target.conversation) or {}
-        return replace(target, service_url=str(stored.get("service_url", "")),
+        return replace(target, address={**target.address, "service_url": str(stored.get("service_url", ""))},
                        tenant=target.tenant or str(stored.get("tenant_id", "")))
 
     async def _connector(self, target: Target) -> BotConnector:
-        service_url = (await self.locate(target)).service_url
+        service_url = (await self.locate(target)).address.get("service_url", "")
         if not service_url:
             raise DeliveryError("teams: no service URL known for this conversation (the bot never heard from it)", permanent=True)
         return self.connectors.get(service_url)

@@ -18,7 +18,10 @@ from typing import Any
 
 from botbuilder.schema import Activity
 
-from handlers.turn import ConversationKind, Platform, Where
+from handlers.turn import ConversationKind, Where
+
+PLATFORM = "teams"
+"""This platform's name: in turns, store keys, and the keys of ``config/`` (links, member ids, targets)."""
 
 _AT_TAG = re.compile(r"<at\b[^>]*>(.*?)</at\s*>", re.IGNORECASE | re.DOTALL)
 _LEADING_AT = re.compile(r"^\s*<at\b[^>]*>.*?</at\s*>", re.IGNORECASE | re.DOTALL)
@@ -74,7 +77,7 @@ def tenant_of(activity: Activity) -> str:
 
 
 def where_of(activity: Activity) -> Where:
-    return Where(Platform.TEAMS, tenant_of(activity), conversation_id(activity), conversation_kind(activity))
+    return Where(PLATFORM, tenant_of(activity), conversation_id(activity), conversation_kind(activity))
 
 
 def user_of(activity: Activity) -> tuple[str, str]:

@@ -1,1 +1,1 @@
-"""The bot's domain: what it answers and does, independent of Slack and Teams."""
+"""The bot's domain: what it answers and does, independent of any platform."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from handlers.catalog import Account, Lang
 from handlers.context import Services
 from handlers.i18n import guess_language, locale_language
-from handlers.turn import ConversationKind, Platform, Turn, TurnKind, Where
+from handlers.turn import CONSOLE, ConversationKind, Turn, TurnKind, Where
 
 UNLINKED = "-"
 
@@ -24,12 +24,12 @@ in an onboarding, so a store may keep them close (``bot.stores.near_cache``)."""
 def link_key(where: Where) -> str:
     """A conversation's run-time link, keyed by platform and conversation id alone.
 
-    A Slack channel id is the same in every workspace that shares the channel (Slack
-    Connect, Enterprise Grid), and ``config/accounts.yaml`` links channels by id alone,
-    so ``link`` and ``unlink`` apply to the channel whichever workspace a request
-    comes from. (Teams conversation ids are global too.)
+    The platforms' conversation ids are the same in every workspace or tenant that
+    shares the conversation (a channel shared between organisations), and
+    ``config/accounts.yaml`` links conversations by id alone, so ``link`` and ``unlink``
+    apply to the conversation whichever workspace a request comes from.
     """
-    return f"link:v2:{where.platform.value}:{where.conversation}"
+    return f"link:v2:{where.platform}:{where.conversation}"
 
 
 def legacy_link_key(where: Where) -> str:
@@ -42,7 +42,7 @@ def legacy_link_key(where: Where) -> str:
 def user_key(turn: Turn) -> str:
     """The account whose linked channel this user last used the bot in: what their
     direct messages and App Home fall back to. Under ``link:``, so kept near too."""
-    return f"link:user:{turn.platform.value}:{turn.where.tenant}:{turn.user_id}"
+    return f"link:user:{turn.platform}:{turn.where.tenant}:{turn.user_id}"
 
 
 def linked_value(current: str | None, legacy: str | None) -> str | None:
@@ -51,24 +51,18 @@ def linked_value(current: str | None, legacy: str | None) -> str | None:
 
 
 def lang_key(turn: Turn) -> str:
-    return f"lang:{turn.platform.value}:{turn.where.tenant}:{turn.user_id}"
+    return f"lang:{turn.platform}:{turn.where.tenant}:{turn.user_id}"
 
 
 def configured_account(where: Where, user_id: str, services: Services) -> Account | None:
     """The account ``config/`` links this conversation (or, in a DM, this user) to."""
+    direct = where.kind is ConversationKind.DIRECT
     for account in services.catalog.accounts:
-        links = account.links
-        if where.platform is Platform.SLACK:
-            if where.conversation in links.slack_channels:
+        links = account.links.get(where.platform)
+        if links is not None:
+            if where.conversation in links.conversations or (direct and user_id in links.users):
                 return account
-            if where.kind is ConversationKind.DIRECT and user_id in links.slack_users:
-                return account
-        elif where.platform is Platform.TEAMS:
-            if where.conversation in links.teams_conversations:
-                return account
-            if where.kind is ConversationKind.DIRECT and user_id in links.teams_users:
-                return account
-        elif where.platform is Platform.CONSOLE and where.conversation == account.id:
+        elif where.platform == CONSOLE and where.conversation == account.id:
             return account
     return None
 

@@ -4,6 +4,11 @@ These models are the schema of the YAML files in ``config/``; ``bot.config`` rea
 files and validates them against these models, so a mistake is reported with the file
 and the field, and a bad file never half-loads. All models are frozen: handlers share
 one ``Catalog`` across concurrent turns.
+
+What is particular to a platform (an account's conversations, a member's user id, where
+the team's cards go) is keyed by the platform's name. Which names exist is the app's
+business (it passes them as ``platforms`` in the validation context, and a name not
+among them is refused); what the values mean is the platform adapter's.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import re
 import string
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from handlers.turn import CONSOLE
 
 Lang = Literal["en", "fr"]
 LANGS: tuple[Lang, ...] = ("en", "fr")
@@ -23,6 +30,7 @@ Texts = dict[Lang, str]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+[0-9][0-9 ]{6,20}$")
 _ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
+_PLATFORM = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 
 
 class _Model(BaseModel):
@@ -32,6 +40,19 @@ class _Model(BaseModel):
 def _check_email(value: str) -> str:
     if not _EMAIL.match(value):
         raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+def _check_platforms(value: dict[str, object], info: ValidationInfo) -> dict[str, object]:
+    """The keys of a mapping by platform name are names, not ids pasted one level too
+    high, and, when the caller says which platforms there are, one of those (a typo
+    would leave its links or ids silently unused)."""
+    known = (info.context or {}).get("platforms")
+    for name in value:
+        if not _PLATFORM.match(name):
+            raise ValueError(f"{name!r} is no platform name (lower-case letters, digits and _, such as the adapters use)")
+        if known is not None and name not in known:
+            raise ValueError(f"no platform is called {name!r} (known: {', '.join(sorted(known))})")
     return value
 
 
@@ -73,12 +94,18 @@ class AccountTeam(_Model):
 
 
 class Links(_Model):
-    """Where an account's conversations live on each platform."""
+    """An account's place on one platform: ``conversations`` (channels, group chats)
+    belong to the account whoever writes in them; ``users`` are people whose direct
+    messages with the bot do. Ids as that platform gives them. A list alone is the
+    conversations (``<platform>: [<id>, ...]``)."""
 
-    slack_channels: tuple[str, ...] = ()
-    slack_users: tuple[str, ...] = ()
-    teams_conversations: tuple[str, ...] = ()
-    teams_users: tuple[str, ...] = ()
+    conversations: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: object) -> object:
+        return {"conversations": data} if isinstance(data, list | tuple) else data
 
 
 class Account(_Model):
@@ -90,7 +117,8 @@ class Account(_Model):
     access_opens: dt.date | None = None
     language: Lang = "en"
     team: AccountTeam
-    links: Links = Links()
+    links: dict[str, Links] = Field(default_factory=dict)
+    """By platform name: ``{<platform>: {conversations: [...], users: [...]}}``."""
     keep_question_samples: bool = True
     """False: the text of this account's questions is never kept, not even masked."""
 
@@ -100,6 +128,8 @@ class Account(_Model):
         if not _ACCOUNT_ID.match(value):
             raise ValueError("use lower-case letters, digits and dashes (2 to 41 characters)")
         return value
+
+    _links = field_validator("links")(_check_platforms)
 
     def access_open(self, today: dt.date) -> bool:
         """Whether the customer can use ECP and the GSD on ``today``."""
@@ -146,18 +176,35 @@ class Member(_Model):
 
     name: str
     email: str
-    slack_user_id: str | None = None
-    teams_user_id: str | None = None
+    ids: dict[str, str] = Field(default_factory=dict)
+    """The member's user id on each platform, by platform name."""
 
     _email = field_validator("email")(_check_email)
+    _ids = field_validator("ids")(_check_platforms)
 
 
-class TeamsTarget(_Model):
-    """A Teams conversation the bot can post into proactively."""
+class Place(_Model):
+    """A conversation the bot can post into without being asked, on one platform.
 
-    conversation_id: str
-    service_url: str
-    tenant_id: str = ""
+    Written as the conversation's id alone, or as a mapping: ``conversation``,
+    ``tenant`` (the workspace or tenant it belongs to, where the platform has them)
+    and any other text fields, which become ``address``: what that platform's adapter
+    needs to reach it (a service URL, say), carried to it unread.
+    """
+
+    conversation: str = Field(min_length=1)
+    tenant: str = ""
+    address: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: object) -> object:
+        if isinstance(data, str):
+            return {"conversation": data}
+        if isinstance(data, dict) and "address" not in data:
+            data = dict(data)
+            data["address"] = {key: data.pop(key) for key in list(data) if key not in ("conversation", "tenant")}
+        return data
 
 
 GUIDANCE_FIELDS: tuple[str, ...] = ("manager", "manager_phone", "manager_email", "team", "team_phone", "team_email")
@@ -212,8 +259,8 @@ class OnboardingTeam(_Model):
     phone: str = ""
     language: Lang = "en"
     before_access_guidance: Texts | None = None
-    slack_channel: str | None = None
-    teams: TeamsTarget | None = None
+    targets: dict[str, Place] = Field(default_factory=dict)
+    """Where the team's cards are posted, by platform name (one place on each)."""
     members: tuple[Member, ...] = Field(min_length=1)
     remind_after_minutes: dict[Literal["normal", "urgent"], int] = Field(
         default_factory=lambda: {"normal": 240, "urgent": 30}  # type: ignore[arg-type]  # the keys are those two
@@ -221,6 +268,7 @@ class OnboardingTeam(_Model):
     digest: Digest | None = None
 
     _email = field_validator("email")(_check_email)
+    _targets = field_validator("targets")(_check_platforms)
 
     @model_validator(mode="before")
     @classmethod
@@ -272,8 +320,9 @@ class OnboardingTeam(_Model):
 
     @model_validator(mode="after")
     def _somewhere_to_post(self) -> OnboardingTeam:
-        if not self.slack_channel and not self.teams:
-            raise ValueError("name slack_channel, teams, or both: escalations must go somewhere")
+        if not self.targets:
+            raise ValueError("targets: name where the team's cards go, at least one place "
+                             "({<platform>: <channel id>}): escalations must go somewhere")
         for urgency, minutes in self.remind_after_minutes.items():
             if minutes < 1:
                 raise ValueError(f"remind_after_minutes.{urgency} must be at least 1")
@@ -284,14 +333,16 @@ class OnboardingTeam(_Model):
         return self.names.get(lang) or self.name  # type: ignore[call-overload]
 
     def member_for(self, platform: str, user_id: str) -> Member | None:
+        """The member this user is on ``platform``: by the id configured for it, or, on
+        the console (whose users are who they say), by e-mail address."""
         for member in self.members:
-            if platform == "slack" and member.slack_user_id == user_id:
-                return member
-            if platform == "teams" and member.teams_user_id == user_id:
-                return member
-            if platform == "console" and member.email == user_id:
+            if member.ids.get(platform) == user_id or (platform == CONSOLE and member.email == user_id):
                 return member
         return None
+
+    def conversations(self) -> frozenset[tuple[str, str]]:
+        """The team's own conversations, as (platform, conversation id) pairs."""
+        return frozenset((platform, place.conversation) for platform, place in self.targets.items())
 
 
 Target = Literal[
@@ -342,7 +393,10 @@ class Route(_Model):
     topic while the account cannot use ECP and the GSD yet (required for desk targets, so
     the bot never sends a customer to a door that is still closed). ``narrower`` topics
     take over when the question also has one of their words, e.g. a trouble ticket for a
-    network product goes to the portal rather than the service desk.
+    network product goes to the portal rather than the service desk; a narrower topic with
+    ``requires`` takes over only when the question also has one of those phrases (the
+    portal answers "open a ticket for our link", the desk "who do we call if our link
+    fails").
     """
 
     id: str
@@ -355,6 +409,7 @@ class Route(_Model):
     hints: Words = Field(default_factory=dict)
     narrower: tuple[Route, ...] = ()
     also: tuple[str, ...] = ()
+    requires: Words = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
@@ -376,7 +431,7 @@ class Route(_Model):
     def _keywords(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=True)
 
-    @field_validator("hints")
+    @field_validator("hints", "requires")
     @classmethod
     def _hints(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=False)
@@ -407,7 +462,9 @@ class Fact(_Model):
     the ``about`` topics wins and the question has one of the ``asks`` words, matched on
     every word ("how", "when" included): "when can we use the service desk?" asks for
     the date access opens, not for the desk. ``asks_alone``: the ``asks`` words answer
-    even when no topic matched ("does this apply to us?").
+    even when no topic matched ("does this apply to us?"). ``keeps_topic``: when the fact
+    answers through ``about`` and ``asks``, the answer names who handles that topic rather
+    than ``route`` ("where are the portal tutorials?": where they are, and the CSM).
     """
 
     id: str
@@ -416,6 +473,7 @@ class Fact(_Model):
     about: tuple[str, ...] = ()
     asks: Words = Field(default_factory=dict)
     asks_alone: bool = False
+    keeps_topic: bool = False
 
     @field_validator("id")
     @classmethod
@@ -451,15 +509,46 @@ class Routing(_Model):
     needs: Words = Field(default_factory=dict)
     calm: Words = Field(default_factory=dict)
     not_now: Words = Field(default_factory=dict)
+    negation: Words = Field(default_factory=dict)
+    asap: Words = Field(default_factory=dict)
+    failed: Words = Field(default_factory=dict)
+    things: Words = Field(default_factory=dict)
+    hypothetical: Words = Field(default_factory=dict)
     greetings: Words = Field(default_factory=dict)
     thanks: Words = Field(default_factory=dict)
     pin_words: Words = Field(default_factory=dict)
     facts: tuple[Fact, ...] = ()
+    synonyms: tuple[tuple[str, ...], ...] = ()
+    acronyms: dict[str, str] = Field(default_factory=dict)
+    """Upper-case acronyms customers write for a role ("our AM", "le SE") and what they
+    stand for: "am" and "se" are function words once lower-cased, so they are read as
+    written, before anything else."""
+    """Words that mean the same for matching, across languages ("portal", "portail"):
+    a keyword with one matches a question with another."""
 
-    @field_validator("urgent", "outage", "urgent_soon", "needs", "calm", "not_now", "greetings", "thanks", "pin_words")
+    @field_validator(
+        "urgent", "outage", "urgent_soon", "needs", "calm", "not_now", "negation", "asap", "failed", "things", "hypothetical",
+        "greetings", "thanks", "pin_words",
+    )
     @classmethod
     def _words(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         return _check_words(value, required=False)
+
+    @field_validator("acronyms")
+    @classmethod
+    def _acronyms(cls, value: dict[str, str]) -> dict[str, str]:
+        for short, meaning in value.items():
+            if not short.isalpha() or not short.isupper() or not meaning.strip():
+                raise ValueError(f"acronyms: {short!r} must be upper-case letters, with a meaning")
+        return value
+
+    @field_validator("synonyms")
+    @classmethod
+    def _synonyms(cls, value: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+        for n, group in enumerate(value):
+            if len(group) < 2 or any(len(word.split()) != 1 for word in group):
+                raise ValueError(f"synonyms[{n}]: two or more single words")
+        return value
 
     @model_validator(mode="after")
     def _references(self) -> Routing:
@@ -518,14 +607,15 @@ class Catalog(_Model):
             if account.id in seen:
                 raise ValueError(f"account id {account.id!r} is used twice")
             seen[account.id] = account.id
-        owners: dict[str, str] = {}
+        owners: dict[tuple[str, str], str] = {}
         for account in self.accounts:
-            for conv in (*account.links.slack_channels, *account.links.teams_conversations):
-                if conv in owners:
-                    raise ValueError(
-                        f"conversation {conv!r} is linked to both {owners[conv]!r} and {account.id!r}"
-                    )
-                owners[conv] = account.id
+            for platform, links in account.links.items():
+                for conv in links.conversations:
+                    if (platform, conv) in owners:
+                        raise ValueError(
+                            f"conversation {conv!r} is linked to both {owners[platform, conv]!r} and {account.id!r}"
+                        )
+                    owners[platform, conv] = account.id
         missing = set(self.texts.get("en", {})) ^ set(self.texts.get("fr", {}))
         if missing:
             raise ValueError(

@@ -8,7 +8,7 @@ whether the user is on the onboarding team).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -21,6 +21,9 @@ from handlers.limits import Limits
 from handlers.ports import Clock, Store
 from handlers.turn import Platform
 
+DEFAULT_COMMAND_FORMAT = "`{words}`"
+"""A command as inline code, for a platform whose adapter names no format of its own."""
+
 
 @dataclass(frozen=True, slots=True)
 class Services:
@@ -29,7 +32,10 @@ class Services:
     catalog: Catalog
     store: Store
     clock: Clock
-    command: str = "/equinix"
+    command_formats: Mapping[str, str] = field(default_factory=dict)
+    """How a user types a command, by platform name: a format of ``{words}`` (a slash
+    command before them, inline code or bold around them), as the platform's adapter
+    says; a platform not named gets ``DEFAULT_COMMAND_FORMAT``."""
     strict_texts: bool = False
     wake_outbox: Callable[[], None] = lambda: None
     limits: Limits = Limits(per_user=0, per_conversation=0)
@@ -81,7 +87,7 @@ class CardView:
     platform: Platform
     day: dt.date
     strict_texts: bool = False
-    command: str = "/equinix"
+    command_format: str = DEFAULT_COMMAND_FORMAT
 
     @property
     def t(self) -> Translator:
@@ -97,7 +103,7 @@ class CardView:
         return self.account is not None and self.account.access_open(self.day)
 
     def cmd(self, words: str) -> str:
-        return command_text(self.catalog, self.command, self.lang, self.platform, words)
+        return command_text(self.catalog, self.command_format, self.lang, words)
 
 
 Build = Callable[[CardView], Card]
@@ -120,19 +126,14 @@ def shared_text(view: View, name: str, lang: Lang) -> str | None:
     return None
 
 
-def command_text(catalog: Catalog, command: str, lang: Lang, platform: Platform, words: str) -> str:
-    """How the user types a command on this platform: inline code on Slack, bold on
-    Teams (its card markdown has no code). The command word is shown in the reply
-    language when the locale names one (``command.help: aide``); every such word
-    is registered with the router too."""
+def command_text(catalog: Catalog, command_format: str, lang: Lang, words: str) -> str:
+    """How the user types a command on this platform (``command_format``, the
+    platform's). The command word is shown in the reply language when the locale
+    names one (``command.help: aide``); every such word is registered with the router
+    too."""
     first, sep, rest = words.partition(" ")
     first = catalog.texts.get(lang, {}).get(f"command.{first}", first)
-    words = first + sep + rest
-    if platform is Platform.SLACK:
-        return f"`{command} {words}`"
-    if platform is Platform.TEAMS:
-        return f"**{words}**"
-    return f"`{words}`"
+    return command_format.replace("{words}", first + sep + rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +179,7 @@ class Context:
         """This turn as a cached card sees it: without the member, the user or the store."""
         services = self.services
         return CardView(services.catalog, self.lang, self.account, self.platform, self.today(),
-                        services.strict_texts, services.command)
+                        services.strict_texts, self.command_format)
 
     def cached(self, name: str, build: Build) -> Card:
         """``build(view)``, once per account, language, platform and day: the view holds
@@ -186,5 +187,9 @@ class Context:
         key = (name, self.account.id if self.account else None, self.lang, self.platform, self.today())
         return self.services.cards.get(key, lambda: build(self.card_view()))
 
+    @property
+    def command_format(self) -> str:
+        return self.services.command_formats.get(self.platform, DEFAULT_COMMAND_FORMAT)
+
     def cmd(self, words: str) -> str:
-        return command_text(self.services.catalog, self.services.command, self.lang, self.platform, words)
+        return command_text(self.services.catalog, self.command_format, self.lang, words)

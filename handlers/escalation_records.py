@@ -140,7 +140,7 @@ class Escalations:
                      content_key: str = "", content_ttl: float = 600.0) -> tuple[Escalation, bool]:
         """Store a new escalation once per ``idempotency_key`` and once per ``content_key``.
 
-        Returns the escalation and whether this call created it. A retried Slack request
+        Returns the escalation and whether this call created it. A retried platform request
         or a second replica receiving the same event carry the same request key; the same
         form sent twice (Send pressed twice: two requests, two ids) carries the same
         content key for ``content_ttl`` seconds. Either way the first call's escalation

@@ -1,6 +1,6 @@
 """Escalations: a customer reaches the onboarding team, and sees it handled.
 
-Customer side: the form (``escalate``, the button, the Slack message shortcut), the
+Customer side: the form (``escalate``, the button, the message shortcut), the
 confirmation with a reference, ``status``. Team side: the card in the team's channel
 with Acknowledge / Assign to me / Resolve (members only), reminders, and the App
 Home. Every delivery goes through the outbox, so nothing is lost when a platform or
@@ -79,14 +79,10 @@ def remind_after(catalog: Catalog, urgency: str) -> float:
 
 
 def team_targets(catalog: Catalog, platforms: frozenset[str] | None = None) -> list[Target]:
-    """Where the onboarding team's cards go: Slack and/or Teams, as configured and served."""
-    team = catalog.onboarding
-    targets = []
-    if team.slack_channel:
-        targets.append(Target("slack", team.slack_channel))
-    if team.teams:
-        targets.append(Target("teams", team.teams.conversation_id, team.teams.tenant_id, team.teams.service_url))
-    return [t for t in targets if platforms is None or t.platform in platforms]
+    """Where the onboarding team's cards go: each place ``config/`` names, on the
+    platforms this server serves (``platforms``; None: all of them)."""
+    return [Target(platform, place.conversation, place.tenant, dict(place.address))
+            for platform, place in catalog.onboarding.targets.items() if platforms is None or platform in platforms]
 
 
 async def queue_notifications(services: Services, esc: Escalation) -> Escalation:
@@ -222,7 +218,7 @@ async def submit(turn: Turn, ctx: Context, indexes: IndexCache | None = None) ->
     draft = Escalation(
         id="",
         account=ctx.account.id,
-        requester=Requester(turn.platform.value, turn.where.tenant, turn.where.conversation, turn.where.kind.value, turn.user_id, turn.user_name),
+        requester=Requester(turn.platform, turn.where.tenant, turn.where.conversation, turn.where.kind.value, turn.user_id, turn.user_name),
         subject=values["subject"],
         category=values["category"],
         urgency=values["urgency"],
@@ -256,12 +252,12 @@ async def submit(turn: Turn, ctx: Context, indexes: IndexCache | None = None) ->
 
 def same_form_key(turn: Turn, values: dict[str, str], link: str) -> str:
     """The same form sent twice by the same person from the same conversation: one key,
-    whatever request carried it (pressing Send twice on Teams makes two invokes with two
+    whatever request carried it (pressing Send twice can make two requests with two
     ids). Spacing and case in the texts do not make a form different."""
     def norm(text: str) -> str:
         return " ".join(text.split()).casefold()
 
-    parts = (turn.platform.value, turn.where.tenant, turn.where.conversation, turn.user_id,
+    parts = (turn.platform, turn.where.tenant, turn.where.conversation, turn.user_id,
              norm(values["subject"]), values["category"], values["urgency"], norm(values["description"]), norm(link))
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
@@ -529,7 +525,7 @@ async def show(turn: Turn, ctx: Context) -> Response:
 
 HOME_ITEMS = 20
 """Open escalations the App Home lists, oldest first: four blocks each (title, one
-line, buttons, divider), so the view stays well inside Slack's 100 blocks however many
+line, buttons, divider), so the view stays well inside a home tab's limit of 100 blocks however many
 are open; the rest are counted under the list."""
 HOME_COUNT_CAP = 1000
 
@@ -544,7 +540,7 @@ def home_entry(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
 
 
 async def home(turn: Turn, ctx: Context) -> Response:
-    """Slack App Home: the team's open escalations for members; for a customer, their
+    """The home tab: the team's open escalations for members; for a customer, their
     account (when their user is known) or how to reach the bot."""
     t = ctx.t
     if ctx.member is not None:

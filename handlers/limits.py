@@ -34,7 +34,7 @@ def escalation_counter(turn: Turn, limits: Limits, now: float) -> tuple[str, int
     if not limits.escalations_per_user:
         return None
     window = int(now // ESCALATION_WINDOW)
-    return f"rl:esc:{turn.platform.value}:{turn.where.tenant}:{turn.user_id}:{window}", limits.escalations_per_user
+    return f"rl:esc:{turn.platform}:{turn.where.tenant}:{turn.user_id}:{window}", limits.escalations_per_user
 
 
 def counters(turn: Turn, limits: Limits, now: float) -> list[tuple[str, str, int]]:
@@ -44,7 +44,7 @@ def counters(turn: Turn, limits: Limits, now: float) -> list[tuple[str, str, int
     window = int(now // WINDOW)
     checks: list[tuple[str, str, int]] = []
     if limits.per_user:
-        checks.append(("user", f"rl:u:{turn.platform.value}:{turn.where.tenant}:{turn.user_id}:{window}", limits.per_user))
+        checks.append(("user", f"rl:u:{turn.platform}:{turn.where.tenant}:{turn.user_id}:{window}", limits.per_user))
     if limits.per_conversation:
         checks.append(("conversation", f"rl:c:{turn.where.key}:{window}", limits.per_conversation))
     return checks

@@ -1,13 +1,13 @@
 """The outbox: messages the bot owes someone, kept in the store until delivered.
 
-A customer's escalation must reach the onboarding team even when Slack or Teams is
+A customer's escalation must reach the onboarding team even when a platform is
 down, the bot restarts, or two replicas run at once. So nothing is sent directly:
 handlers write an ``OutboxItem`` (what to send, to whom) and a delivery loop
 (``bot.delivery``) sends it, retrying with backoff. What is sent is *rendered at
 delivery time* from the current escalation state, so a card that was delayed never
 shows a stale state.
 
-Item ids are deterministic (``ESC-000001:team:slack``), so enqueueing the same thing
+Item ids are deterministic (``ESC-000001:team:<platform>``), so enqueueing the same thing
 twice is one item; a ``version`` field lets an in-flight delivery notice that the item
 was re-queued meanwhile (a state change) and must be delivered again.
 """
@@ -54,7 +54,7 @@ class OutboxItem:
     @classmethod
     def loads(cls, raw: str) -> OutboxItem:
         data = json.loads(raw)
-        data["target"] = Target(**data["target"])
+        data["target"] = Target.from_dict(data["target"])
         return cls(**data)
 
 

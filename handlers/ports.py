@@ -1,15 +1,15 @@
 """The ports the handlers need from the outside world, as Protocols.
 
-``bot/`` implements them (in-memory and Redis stores, Slack and Teams senders); tests
+``bot/`` implements them (in-memory and Redis stores, each platform's sender); tests
 can implement them too. Nothing here imports a platform or an infrastructure library.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from cards.model import Card
 
@@ -90,13 +90,27 @@ class Store(Protocol):
 class Target:
     """Somewhere the bot can post without being asked: a channel or a conversation.
 
-    ``service_url`` and ``tenant`` matter on Teams only (where to send, for whom).
+    ``platform`` names the notifier that posts there. ``tenant`` (the workspace or
+    tenant the conversation belongs to, when the platform has one) and ``address``
+    (whatever else that platform needs to reach the conversation, as ``config/`` or the
+    platform gave it) are the platform's business: the handlers carry them, never read
+    them. Not hashable (``address`` is a dict); nothing needs it to be.
     """
 
     platform: str
     conversation: str
     tenant: str = ""
-    service_url: str = ""
+    address: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Target:
+        """A target as ``dataclasses.asdict`` wrote it, or as versions before ``address`` did: they
+        kept a platform's extra fields (a service URL) beside the others, where they are
+        read into ``address`` now, so items queued before an upgrade are still delivered."""
+        known = ("platform", "conversation", "tenant", "address")
+        address = {str(k): str(v) for k, v in (data.get("address") or {}).items()}
+        address.update({str(k): str(v) for k, v in data.items() if k not in known and v})
+        return cls(str(data["platform"]), str(data["conversation"]), str(data.get("tenant") or ""), address)
 
 
 class DeliveryError(Exception):

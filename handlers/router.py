@@ -138,7 +138,7 @@ class Dispatcher:
             linked = linked_value(linked, legacy)
         except StoreUnavailable:
             store_ok, linked, chosen, seen_in, counts = False, None, None, None, [0] * len(checks)
-        member = self.services.catalog.onboarding.member_for(turn.platform.value, turn.user_id)
+        member = self.services.catalog.onboarding.member_for(turn.platform, turn.user_id)
         # A member's direct messages are the team's, not the last customer channel's they spoke in.
         account = account_for(turn, linked, self.services, seen_in if member is None else None)
         if store_ok and member is None and account is not None and turn.where.kind is not ConversationKind.DIRECT \
@@ -183,7 +183,7 @@ class Dispatcher:
             response = Reply(text=ctx.t("error.store_down"), private=True)
         except Exception:  # noqa: BLE001 - a bug must not turn into silence for the user
             log.exception("handler %s failed", route.intent)
-            self.services.report_error(turn.platform.value, "handler")
+            self.services.report_error(turn.platform, "handler")
             response = Reply(text=ctx.t("error.internal"), private=True)
         return Outcome(route.intent, response, ctx.lang)
 

@@ -1,7 +1,8 @@
 """What reaches the handlers (a ``Turn``) and what they give back (a reply).
 
 Adapters build a ``Turn`` from a platform payload and render the reply; handlers
-never see a raw Slack or Teams payload, and never talk to a platform directly.
+never see a platform's payload, never talk to a platform directly, and know a platform
+only by its name: an opaque string they compare and key things by.
 """
 
 from __future__ import annotations
@@ -9,27 +10,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import TypeAlias
 
 from cards.model import Card, Form
 
+Platform: TypeAlias = str
+"""A platform's name, as its adapter gives it (the console's is ``CONSOLE``).
 
-class Platform(str, Enum):
-    SLACK = "slack"
-    TEAMS = "teams"
-    CONSOLE = "console"
+The handlers compare it, key the store by it and look it up in ``config/`` (links,
+member ids and team targets are keyed by platform name); they never interpret it, so
+adding a platform changes nothing here. Store keys use it as is: the names the
+adapters have always given are the values of the enum this replaced, so keys written
+before read the same."""
+
+CONSOLE: Platform = "console"
+"""The terminal console: one trusted person, whose conversation is an account id."""
 
 
 class TurnKind(str, Enum):
     """Why the handlers are being asked something."""
 
     COMMAND = "command"      # /equinix ...
-    MESSAGE = "message"      # a direct message or a Teams personal chat
+    MESSAGE = "message"      # a direct message (a personal chat)
     MENTION = "mention"      # @bot ... in a channel
     ACTION = "action"        # a card button
     SUBMIT = "submit"        # a form (modal / dialog) was submitted
-    SHORTCUT = "shortcut"    # Slack message shortcut
+    SHORTCUT = "shortcut"    # an action from a message's own menu (escalate this message)
     INSTALL = "install"      # the bot was added somewhere
-    HOME = "home"            # Slack App Home opened
+    HOME = "home"            # the user opened the bot's home tab
 
 
 class ConversationKind(str, Enum):
@@ -50,7 +58,7 @@ class Where:
     @property
     def key(self) -> str:
         """Stable string used as a store key part."""
-        return f"{self.platform.value}:{self.tenant}:{self.conversation}"
+        return f"{self.platform}:{self.tenant}:{self.conversation}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +101,9 @@ class Turn:
 class Reply:
     """A message back to the user.
 
-    ``private``: only this user sees it (Slack ephemeral; Teams has no such thing in a
-    channel, so the Teams adapter sends it as a normal reply and the handlers keep
-    private replies free of anything personal to others).
+    ``private``: only this user sees it where the platform can do that (an ephemeral
+    message); a platform that cannot sends it as a normal reply, so the handlers keep
+    private replies free of anything personal to others.
     ``replace``: replace the card the pressed button was on, rather than add one.
     """
 
@@ -107,7 +115,7 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class OpenForm:
-    """Open a form (Slack modal, Teams dialog) for this user."""
+    """Open a form (a modal, a dialog: whatever the platform has) for this user."""
 
     form: Form
 
@@ -121,7 +129,7 @@ class FormErrors:
 
 @dataclass(frozen=True, slots=True)
 class Home:
-    """The content of the user's App Home tab (Slack) as a list of cards."""
+    """The content of the user's home tab (on a platform that has one) as a list of cards."""
 
     cards: tuple[Card, ...]
 

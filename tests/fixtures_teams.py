@@ -130,10 +130,11 @@ async def make_teams_client(botframework: FakeBotFramework, catalog: Catalog, cl
 def team_on_fake(catalog: Catalog, fake: FakeBotFramework) -> Catalog:
     """The catalog with the onboarding team's Teams channel served by the fake connector
     (the demo config's points at Microsoft's), so team cards stay on loopback."""
-    from handlers.catalog import TeamsTarget
+    from handlers.catalog import Place
 
-    target = TeamsTarget(conversation_id="19:demo-onboarding@thread.tacv2", service_url=fake.service_url, tenant_id="")
-    return catalog.model_copy(update={"onboarding": catalog.onboarding.model_copy(update={"teams": target})})
+    target = Place(conversation="19:demo-onboarding@thread.tacv2", address={"service_url": fake.service_url})
+    targets = {**catalog.onboarding.targets, "teams": target}
+    return catalog.model_copy(update={"onboarding": catalog.onboarding.model_copy(update={"targets": targets})})
 
 
 def teams_adapter(client: TestClient) -> Any:

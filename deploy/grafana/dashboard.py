@@ -122,8 +122,15 @@ def build() -> dict[str, object]:
             query(f"sum by (platform, kind) (increase(bot_outbox_failures_total{{{JOB}}}[5m]))", "{{platform}} {{kind}}"),
         ))
         .with_panel(series(
-            ids, "Errors", "bot_errors_total, by platform and kind.", "short",
-            query(f"sum by (platform, kind) (increase(bot_errors_total{{{JOB}}}[5m]))", "{{platform}} {{kind}}"),
+            ids, "Errors", "bot_errors_total, by platform and where they were caught.", "short",
+            query(f"sum by (platform, where) (increase(bot_errors_total{{{JOB}}}[5m]))", "{{platform}} {{where}}"),
+            width=24,
+        ))
+        .with_panel(series(
+            ids, "Background work", "Replies and forms still running after their acknowledgement, and how many "
+            "had to start beyond the limit (a stalled platform API).", "short",
+            query(f"sum(bot_background_tasks{{{JOB}}})", "running"),
+            query(f"sum(increase(bot_background_overflow_total{{{JOB}}}[5m]))", "beyond the limit"),
             width=24,
         ))
         .with_row(row(ids, "Process"))

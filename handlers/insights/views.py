@@ -20,7 +20,7 @@ from handlers.insights.figures import EscalationFigures, Figures, gather
 from handlers.insights.lessons import Lesson, Lessons, phrase_of
 from handlers.insights.samples import Sample, Samples
 from handlers.router import Route, Router
-from handlers.turn import ConversationKind, FormErrors, OpenForm, Platform, Reply, Response, Turn, TurnKind
+from handlers.turn import CONSOLE, ConversationKind, FormErrors, OpenForm, Reply, Response, Turn, TurnKind
 
 STATS = "ins.stats"
 SAMPLES = "ins.samples"
@@ -161,12 +161,12 @@ def _private_place(turn: Turn, ctx: Context) -> bool:
     """Where figures and questions of every account may be shown: the console, a direct
     message (or the App Home) that belongs to no account, and the team's own channel.
     Never a customer's conversation, nor a channel no one vouched for."""
-    if ctx.platform is Platform.CONSOLE:
+    if ctx.platform == CONSOLE:
         return True
     if turn.where.kind is ConversationKind.DIRECT:
         return ctx.account is None
     team = ctx.catalog.onboarding
-    return turn.where.conversation in (team.slack_channel, team.teams.conversation_id if team.teams else None)
+    return (turn.platform, turn.where.conversation) in team.conversations()
 
 
 def _elsewhere(ctx: Context) -> Reply:

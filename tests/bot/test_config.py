@@ -11,10 +11,12 @@ from tests.config_copy import config_dir, edit  # noqa: F401 - config_dir is a f
 from tests.conftest import ROOT
 
 
-def test_the_demo_config_is_valid():
-    catalog = load_catalog(ROOT / "config")
+def test_the_demo_config_is_valid_and_written_in_the_current_shape():
+    warnings: list = []
+    catalog = load_catalog(ROOT / "config", warnings=warnings)
     assert {a.id for a in catalog.accounts} == {"acme-logistics", "globex-media", "initech-cloud"}
-    assert catalog.onboarding.slack_channel == "C0ONBOARD01"
+    assert catalog.onboarding.targets["slack"].conversation == "C0ONBOARD01"
+    assert warnings == []
 
 
 def test_demo_links_match_the_documented_channels():
@@ -24,11 +26,11 @@ def test_demo_links_match_the_documented_channels():
     import datetime as dt
 
     today = dt.date(2026, 11, 26)
-    assert "C0DEMO00001" in acme.links.slack_channels and not acme.access_open(today)
-    assert "19:demo-acme@thread.tacv2" in acme.links.teams_conversations
-    assert "C0DEMO00002" in globex.links.slack_channels and globex.access_open(today)
-    assert all("C0UNLINKED1" not in a.links.slack_channels for a in catalog.accounts)
-    assert any(m.slack_user_id == "U0ONBOARD1" for m in catalog.onboarding.members)
+    assert "C0DEMO00001" in acme.links["slack"].conversations and not acme.access_open(today)
+    assert "19:demo-acme@thread.tacv2" in acme.links["teams"].conversations
+    assert "C0DEMO00002" in globex.links["slack"].conversations and globex.access_open(today)
+    assert all("C0UNLINKED1" not in a.links["slack"].conversations for a in catalog.accounts)
+    assert any(m.ids.get("slack") == "U0ONBOARD1" for m in catalog.onboarding.members)
 
 
 def test_a_bad_email_names_file_and_field(config_dir):
@@ -67,10 +69,11 @@ def test_a_text_missing_in_one_language_is_refused(config_dir):
 
 
 def test_a_conversation_linked_to_two_accounts_is_refused(config_dir):
-    edit(config_dir / "accounts.yaml", lambda d: d["accounts"][1]["links"].update(slack_channels=["C0DEMO00001"]))
+    edit(config_dir / "accounts.yaml", lambda d: d["accounts"][1]["links"].update(slack={"conversations": ["C0DEMO00001"]}))
     with pytest.raises(ConfigError) as err:
         load_catalog(config_dir)
-    assert "C0DEMO00001" in str(err.value) and "acme-logistics" in str(err.value)
+    assert ("accounts.yaml: account 'globex-media': links.slack.conversations: 'C0DEMO00001' is already account "
+            "'acme-logistics''s") in err.value.problems
 
 
 # -- through the CLI: check-config and serve refuse, naming file, field and account -----------
@@ -88,13 +91,13 @@ def cli(*args: str, config: Path, **env: str) -> subprocess.CompletedProcess[str
 
 @pytest.mark.parametrize("command", ["check-config", "serve"])
 def test_a_team_channel_that_is_also_a_customers_is_refused(config_dir, command):
-    edit(config_dir / "accounts.yaml", lambda d: d["accounts"][1]["links"].update(slack_channels=["C0ONBOARD01"]))
+    edit(config_dir / "accounts.yaml", lambda d: d["accounts"][1]["links"].update(slack={"conversations": ["C0ONBOARD01"]}))
     edit(config_dir / "accounts.yaml", lambda d: d["accounts"][2]["links"].update(
-        teams_conversations=["19:demo-onboarding@thread.tacv2"]))
+        teams={"conversations": ["19:demo-onboarding@thread.tacv2"]}))
     result = cli(command, config=config_dir)
     assert result.returncode == 1
-    assert "onboarding.yaml: slack_channel: 'C0ONBOARD01' is also customer account 'globex-media'" in result.stderr
-    assert "onboarding.yaml: teams.conversation_id: '19:demo-onboarding@thread.tacv2' is also customer account 'initech-cloud'" in result.stderr
+    assert "onboarding.yaml: targets.slack: 'C0ONBOARD01' is also customer account 'globex-media'" in result.stderr
+    assert "onboarding.yaml: targets.teams: '19:demo-onboarding@thread.tacv2' is also customer account 'initech-cloud'" in result.stderr
     assert "other customers' escalations" in result.stderr
 
 
@@ -114,22 +117,22 @@ def test_an_account_without_account_manager_is_named_by_its_id(config_dir):
 
 def test_every_problem_at_once_per_file_and_across_files(config_dir):
     edit(config_dir / "site.yaml", lambda d: d["service_desk"].update(phone="call us"))
-    edit(config_dir / "accounts.yaml", lambda d: d["accounts"][0]["links"].update(slack_channels=["C0ONBOARD01"]))
-    edit(config_dir / "onboarding.yaml", lambda d: d.update(slack_channel=None, teams=None))
+    edit(config_dir / "accounts.yaml", lambda d: d["accounts"][0]["links"].update(slack={"conversations": ["C0ONBOARD01"]}))
+    edit(config_dir / "onboarding.yaml", lambda d: d.pop("targets"))
     with (config_dir / "locales" / "en.yaml").open("a") as handle:
         handle.write("\nonly.english: Hello\n")
     result = cli("check-config", config=config_dir)
     err = result.stderr
     assert result.returncode == 1
     assert "site.yaml: service_desk.phone" in err
-    assert "onboarding.yaml: name slack_channel, teams, or both" in err
+    assert "onboarding.yaml: targets: name where the team's cards go" in err
     assert "locales/fr.yaml: only.english: missing (locales/en.yaml has it)" in err
     assert "Value error" not in err and "(top level)" not in err
 
 
 def test_cross_file_problems_come_with_per_file_ones(config_dir):
     edit(config_dir / "site.yaml", lambda d: d["service_desk"].update(phone="call us"))
-    edit(config_dir / "accounts.yaml", lambda d: d["accounts"][0]["links"].update(slack_channels=["C0ONBOARD01"]))
+    edit(config_dir / "accounts.yaml", lambda d: d["accounts"][0]["links"].update(slack={"conversations": ["C0ONBOARD01"]}))
     with pytest.raises(ConfigError) as err:
         load_catalog(config_dir)
     text = "\n".join(err.value.problems)

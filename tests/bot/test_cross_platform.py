@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import BACKGROUND, create_app
 from bot.stores.memory import MemoryStore
-from handlers.catalog import TeamsTarget
+from handlers.catalog import Place
 from tests.bot.test_slack_escalations import VALUES, press
 from tests.bot.test_slack_http import post_signed, texts_of
 from tests.conftest import slack_settings
@@ -33,8 +33,9 @@ async def both(fake_slack, botframework, catalog, clock) -> AsyncIterator[TestCl
     slack = slack_settings(fake_slack)
     settings = replace(teams, slack_signing_secret=slack.slack_signing_secret, slack_bot_token=slack.slack_bot_token,
                        slack_api_url=slack.slack_api_url)
-    target = TeamsTarget(conversation_id=TEAM_CONVERSATION, service_url=botframework.service_url, tenant_id=TENANT_ID)
-    catalog = catalog.model_copy(update={"onboarding": catalog.onboarding.model_copy(update={"teams": target})})
+    target = Place(conversation=TEAM_CONVERSATION, tenant=TENANT_ID, address={"service_url": botframework.service_url})
+    targets = {**catalog.onboarding.targets, "teams": target}
+    catalog = catalog.model_copy(update={"onboarding": catalog.onboarding.model_copy(update={"targets": targets})})
     store = MemoryStore()
     client = TestClient(TestServer(create_app(settings, catalog=catalog, store=store, clock=clock, strict_texts=True)))
     await client.start_server()

@@ -18,7 +18,8 @@ def test_the_server_takes_limits_platforms_and_sample_days_from_the_settings(cat
     assert services.platforms == frozenset({"slack"})
     assert services.limits == Limits(11, 22, 3)
     assert services.insights.sample_days == 7
-    assert services.command == settings().slack_command
+    assert services.command_formats["slack"] == f"`{settings().slack_command} {{words}}`"
+    assert services.command_formats["teams"] == "**{words}**"
 
 
 def test_the_console_keeps_the_sample_days_but_no_limits_and_queues_for_every_team_channel(catalog, clock):

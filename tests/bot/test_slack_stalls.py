@@ -104,3 +104,26 @@ async def test_failing_auth_test_is_not_retried_per_request(slack_client, fake_s
         resp = await post_signed(slack_client, command_body("help", user=f"U0AUTH{n}"))
         assert resp.status == 200
     assert len(fake_slack.of("auth.test")) == 1
+
+
+async def test_a_flood_while_slack_hangs_is_acknowledged_in_time_and_nothing_is_lost(fake_slack, catalog, clock):
+    # Every reply task waits on the stalled API and holds its slot: the commands after
+    # them must not wait for a slot past Slack's limit, and each form opens once Slack is back.
+    fake_slack.hang("views.open")
+    app = create_app(slack_settings(fake_slack), catalog=catalog, store=MemoryStore(), clock=clock,
+                     strict_texts=True, background_limit=2)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        results = await asyncio.gather(*(
+            timed(client, command_body("escalate badge", user=f"U0FLOOD{n}")) for n in range(6)
+        ))
+        for resp, took in results:
+            assert resp.status == 200 and took < SLACK_LIMIT, f"acknowledged after {took:.2f} s"
+        metrics = await (await client.get("/metrics")).text()
+        assert "bot_background_overflow_total 4.0" in metrics
+        fake_slack.release()
+        assert len(await fake_slack.wait_for("views.open", count=6)) == 6
+    finally:
+        fake_slack.release()
+        await client.close()

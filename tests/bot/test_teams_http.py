@@ -14,7 +14,7 @@ from handlers.context import Context
 from handlers.help import help_card
 from handlers.ports import DeliveryError, Target
 from handlers.router import Route
-from handlers.turn import FormErrors, OpenForm, Platform, Reply, TurnKind
+from handlers.turn import FormErrors, OpenForm, Reply, TurnKind
 from tests.fakes.botframework import (
     APP_ID,
     BOT_ID,
@@ -344,9 +344,9 @@ async def test_every_activity_refreshes_the_reference_only_when_it_changed(teams
 async def test_notifier_posts_proactively_and_updates(teams_client):
     fake = teams_client.fake
     adapter = teams_adapter(teams_client)
-    ctx = Context(services=adapter.bot.dispatcher.services, lang="en", account=None, member=None, platform=Platform.TEAMS)
+    ctx = Context(services=adapter.bot.dispatcher.services, lang="en", account=None, member=None, platform="teams")
     card = help_card(ctx.card_view())  # any real card
-    target = Target(platform="teams", conversation=ONBOARDING_CHANNEL, service_url=fake.service_url)
+    target = Target(platform="teams", conversation=ONBOARDING_CHANNEL, address={"service_url": fake.service_url})
     ref = await adapter.notifier.post(target, card)
     assert ref
     [sent] = fake.of("send")
@@ -382,7 +382,7 @@ async def test_notifier_maps_connector_errors(teams_client, failure, permanent, 
     fake.fail("send", failure)
     adapter = teams_adapter(teams_client)
     with pytest.raises(DeliveryError) as info:
-        await adapter.notifier.post(Target(platform="teams", conversation=ONBOARDING_CHANNEL, service_url=fake.service_url), Card(title="x", blocks=(Text("y"),)))
+        await adapter.notifier.post(Target(platform="teams", conversation=ONBOARDING_CHANNEL, address={"service_url": fake.service_url}), Card(title="x", blocks=(Text("y"),)))
     assert info.value.permanent is permanent
     assert info.value.retry_after == retry_after
 
@@ -396,7 +396,7 @@ async def test_notifier_timeout_is_transient(teams_client, monkeypatch):
     fake = teams_client.fake
     fake.fail("send", Failure(status=200, delay=1.0))
     with pytest.raises(DeliveryError) as info:
-        await teams_adapter(teams_client).notifier.post(Target(platform="teams", conversation=ONBOARDING_CHANNEL, service_url=fake.service_url), Card(title="x", blocks=(Text("y"),)))
+        await teams_adapter(teams_client).notifier.post(Target(platform="teams", conversation=ONBOARDING_CHANNEL, address={"service_url": fake.service_url}), Card(title="x", blocks=(Text("y"),)))
     assert not info.value.permanent
 
 

@@ -30,7 +30,7 @@ async def test_the_notifier_completes_a_team_target_with_the_stored_service_url_
         located = await notifier.locate(Target("teams", CONVERSATION))
         await notifier.post(Target("teams", CONVERSATION), CARD)
 
-    assert located.service_url == fake.service_url
+    assert located.address["service_url"] == fake.service_url
     assert located.tenant == TENANT_ID
     [sent] = await fake.wait_for("send", 1)
     assert sent.conversation == CONVERSATION

@@ -22,12 +22,12 @@ from cards.model import Card, Form
 from handlers.escalation_records import Escalations
 from handlers.escalations import ACK, RESOLVE_SUBMIT, SUBMIT, reminder_card, requester_card, team_card_for
 from handlers.i18n import Translator
-from handlers.turn import ConversationKind, Home, OpenForm, Platform, Reply, Turn, TurnKind, Where
+from handlers.turn import ConversationKind, Home, OpenForm, Reply, Turn, TurnKind, Where
 from tests.handlers.helpers import ACME, GLOBEX, ONBOARDING, UNLINKED, Bot
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.timezone.utc)
-INITECH = Where(Platform.SLACK, "T0DEMO", "C0DEMO00003")
+INITECH = Where("slack", "T0DEMO", "C0DEMO00003")
 ESCALATION = {"subject": "Badge access for two engineers", "category": "site_access", "urgency": "urgent",
               "description": "Two of our engineers need access to the IBX on Monday for a rack install."}
 
@@ -68,7 +68,7 @@ async def collect() -> dict[str, Card | Form | tuple[Card, ...]]:
         out[f"update-{number}-{esc.lang}"] = requester_card(catalog, Translator(esc.lang, catalog.texts), esc, number)
     keep("status-detail", (await bot.say("status ESC-000001")).response)
     await _insights(bot, keep, out)
-    dm = Where(Platform.SLACK, "T0DEMO", "U0ONBOARD1", ConversationKind.DIRECT)
+    dm = Where("slack", "T0DEMO", "U0ONBOARD1", ConversationKind.DIRECT)
     keep("home-member", (await bot.dispatcher.dispatch(Turn(TurnKind.HOME, dm, "U0ONBOARD1", locale="en"))).response)
     keep("home-customer", (await bot.dispatcher.dispatch(Turn(TurnKind.HOME, dm, "U0NOBODY", locale="fr"))).response)
     return out

@@ -117,12 +117,55 @@ def _exported_metric_names() -> set[str]:
 def test_alerts_and_dashboard_use_only_metrics_the_bot_exports() -> None:
     import re
 
-    exported = _exported_metric_names() | {"bot_errors_total"}
+    exported = _exported_metric_names()
     texts = [(DEPLOY / "prometheus" / "alerts.yaml").read_text(encoding="utf-8"),
              (DEPLOY / "grafana" / "onboarding-bot.json").read_text(encoding="utf-8")]
     used = {m for text in texts for m in re.findall(r"\b((?:bot|process|python)_[a-z_]+)\b", text)}
     assert used, "no metric found in the alerts or the dashboard"
     assert used <= exported, f"not exported by the bot: {sorted(used - exported)}"
+
+
+def _bot_metric_labels() -> dict[str, set[str]]:
+    """The label names of each of the bot's own metrics, by every series name it exports."""
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from bot.metrics import Metrics
+
+    suffixes = ("", "_total", "_bucket", "_count", "_sum")
+    labels: dict[str, set[str]] = {}
+    for metric in vars(Metrics()).values():
+        if isinstance(metric, MetricWrapperBase):
+            for suffix in suffixes:
+                labels[metric._name + suffix] = set(metric._labelnames)  # noqa: SLF001 (no public accessor)
+    return labels
+
+
+def _promql_expressions() -> list[str]:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yaml").read_text(encoding="utf-8"))
+    board = json.loads((DEPLOY / "grafana" / "onboarding-bot.json").read_text(encoding="utf-8"))
+    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    exprs += [t["expr"] for p in board["panels"] for t in p.get("targets", []) if t.get("expr")]
+    return exprs
+
+
+def test_alerts_and_dashboard_group_and_filter_only_by_labels_the_metrics_have() -> None:
+    # A label the metric does not have groups everything into one series and filters
+    # nothing out: the query still runs, and silently says something else.
+    import re
+
+    labels = _bot_metric_labels()
+    scraped = {"job", "instance", "le"}
+    checked = 0
+    for expr in _promql_expressions():
+        metrics = set(re.findall(r"\b(bot_[a-z_]+)\b", expr))
+        if not metrics or not metrics <= labels.keys():
+            continue
+        allowed = scraped.union(*(labels[m] for m in metrics))
+        used = {name.strip() for group in re.findall(r"\bby \(([^)]*)\)", expr) for name in group.split(",")}
+        used |= set(re.findall(r"[{,]\s*([a-z_]+)\s*=~?", expr))
+        assert used <= allowed, f"{expr}: no such label {sorted(used - allowed)} on {sorted(metrics)}"
+        checked += 1
+    assert checked >= 10
 
 
 # -- Grafana -------------------------------------------------------------------------

@@ -9,14 +9,16 @@ from handlers.app import build_router
 from handlers.catalog import Catalog
 from handlers.context import Services
 from handlers.router import Dispatcher, Outcome
-from handlers.turn import ConversationKind, Platform, Turn, TurnKind, Where
+from handlers.turn import ConversationKind, Turn, TurnKind, Where
 
-ACME = Where(Platform.SLACK, "T0DEMO", "C0DEMO00001")
-GLOBEX = Where(Platform.SLACK, "T0DEMO", "C0DEMO00002")
-UNLINKED = Where(Platform.SLACK, "T0DEMO", "C0UNLINKED1")
-TEAMS_ACME = Where(Platform.TEAMS, "tenant-demo", "19:demo-acme@thread.tacv2")
-ONBOARDING = Where(Platform.SLACK, "T0DEMO", "C0ONBOARD01")
-DM = Where(Platform.SLACK, "T0DEMO", "D0DM0001", ConversationKind.DIRECT)
+ACME = Where("slack", "T0DEMO", "C0DEMO00001")
+GLOBEX = Where("slack", "T0DEMO", "C0DEMO00002")
+UNLINKED = Where("slack", "T0DEMO", "C0UNLINKED1")
+TEAMS_ACME = Where("teams", "tenant-demo", "19:demo-acme@thread.tacv2")
+ONBOARDING = Where("slack", "T0DEMO", "C0ONBOARD01")
+DM = Where("slack", "T0DEMO", "D0DM0001", ConversationKind.DIRECT)
+COMMAND_FORMATS = {"slack": "`/equinix {words}`", "teams": "**{words}**"}
+"""How the server shows commands on each platform (``bot.services.command_formats``)."""
 
 
 class Bot:
@@ -24,7 +26,8 @@ class Bot:
 
     def __init__(self, catalog: Catalog, clock: Any, store: Any = None) -> None:
         self.store = store or MemoryStore()
-        self.services = Services(catalog=catalog, store=self.store, clock=clock, strict_texts=True)
+        self.services = Services(catalog=catalog, store=self.store, clock=clock, strict_texts=True,
+                                 command_formats=COMMAND_FORMATS)
         self.dispatcher = Dispatcher(build_router(), self.services)
 
     async def say(self, text: str, *, where: Where = ACME, user: str = "U0CUSTOMER", locale: str | None = "en-US",

@@ -16,11 +16,11 @@ from bot.config import load_catalog
 from cards import slack, teams
 from cards.model import Card
 from handlers.facts import FACTS, SHOW_FACT, SHOW_MENU
-from handlers.turn import Platform, Reply, Where
+from handlers.turn import Reply, Where
 from tests.cards.bot_cards import NOW, ROOT
 from tests.handlers.helpers import ACME, GLOBEX, UNLINKED, Bot
 
-INITECH = Where(Platform.SLACK, "T0DEMO", "C0DEMO00003")
+INITECH = Where("slack", "T0DEMO", "C0DEMO00003")
 QUESTIONS = {
     "en": {
         "answer": "who handles invoices?",

@@ -1,12 +1,13 @@
-"""How well free-text questions are understood, on three labelled sets.
+"""How well free-text questions are understood, on four labelled sets.
 
-    ./dev accuracy              # all three sets
+    ./dev accuracy              # all four sets
     ./dev accuracy --misses     # also list the misses of the sets tuned on
     ./dev accuracy --own-only   # the sets tuned on only
 
 * ``questions.yaml``: the project's own set, which the routing words are tuned on.
-* ``questions_tuning.yaml``: written independently from the source only, and tuned on
-  (its misses are read), so its figure is not an independent measure either.
+* ``questions_tuning.yaml`` and ``questions_tuning2.yaml``: each written independently from
+  the source only, and tuned on (their misses are read), so their figures are not
+  independent measures either.
 * ``questions_independent.yaml``: written separately from the source only and frozen; it is
   measured, never tuned on, so its figure says how the bot does on questions nobody tuned
   for (its misses are deliberately not printed).
@@ -52,13 +53,16 @@ from handlers.catalog import DESKS, Catalog
 from handlers.context import Context, Services
 from handlers.matching import build_index
 from handlers.questions import Understanding, card_for, understand
-from handlers.turn import Platform
+from handlers.turn import CONSOLE
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 OWN = HERE / "questions.yaml"
 INDEPENDENT = HERE / "questions_independent.yaml"
 TUNING = HERE / "questions_tuning.yaml"
+TUNING2 = HERE / "questions_tuning2.yaml"
+TUNED_ON = (("tuning set (questions_tuning.yaml)", TUNING), ("second tuning set (questions_tuning2.yaml)", TUNING2))
+"""The independently written sets that are tuned on, with the name each is reported under."""
 NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.timezone.utc)
 ACCOUNTS = {"onboarding": "acme-logistics", "open": "globex-media"}
 
@@ -165,11 +169,15 @@ def own_items(data: dict[str, Any], catalog: Catalog) -> list[Item]:
 
 
 def independent_items(data: dict[str, Any]) -> list[Item]:
+    """A set written from the source: ``questions`` with owners, a fact or an urgent label;
+    one with none of the three is no question for the bot (a joke, a test, a goodbye)."""
     items: list[Item] = []
     for entry in data.get("questions", ()):
         q, extra = _text(entry)
-        items.append(Item(q, "question", extra.get("access", "open"), tuple(extra.get("owners") or ()),
-                          bool(extra.get("urgent")), extra.get("fact")))
+        owners = tuple(extra.get("owners") or ())
+        urgent = bool(extra.get("urgent"))
+        kind = "question" if owners or urgent or extra.get("fact") else "not_question"
+        items.append(Item(q, kind, extra.get("access", "open"), owners, urgent, extra.get("fact")))
     for key, kind in (("not_sure", "not_sure"), ("not_questions", "not_question")):
         for entry in data.get(key, ()) or ():
             q, extra = _text(entry)
@@ -182,7 +190,7 @@ def contexts(catalog: Catalog) -> dict[str, Context]:
     out: dict[str, Context] = {}
     for access, account_id in ACCOUNTS.items():
         account = catalog.account(account_id)
-        out[access] = Context(services=services, lang="en", account=account, member=None, platform=Platform.CONSOLE)
+        out[access] = Context(services=services, lang="en", account=account, member=None, platform=CONSOLE)
     return out
 
 
@@ -279,11 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     print(own.summary())
     for miss in own.misses:
         print("miss:", miss)
-    if TUNING.exists():
-        tuning = score("tuning set (questions_tuning.yaml)", independent_items(load(TUNING)), catalog, keep_misses=args.misses)
-        print(tuning.summary())
-        for miss in tuning.misses:
-            print("miss:", miss)
+    for name, path in TUNED_ON:
+        if path.exists():
+            tuning = score(name, independent_items(load(path)), catalog, keep_misses=args.misses)
+            print(tuning.summary())
+            for miss in tuning.misses:
+                print("miss:", miss)
     if INDEPENDENT.exists() and not args.own_only:
         independent = score("independent set (questions_independent.yaml)", independent_items(load(INDEPENDENT)), catalog)
         print(independent.summary())

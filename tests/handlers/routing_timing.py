@@ -1,4 +1,4 @@
-"""Time the matcher per question, on the questions of the three labelled sets.
+"""Time the matcher per question, on the questions of the labelled sets.
 
     ./dev timing
 
@@ -35,7 +35,7 @@ def main() -> int:
     index = build_index(catalog.routing)
     ctx = accuracy.contexts(catalog)["open"]
     items = accuracy.own_items(accuracy.load(accuracy.OWN), catalog)
-    for extra in (accuracy.TUNING, accuracy.INDEPENDENT):
+    for extra in (accuracy.TUNING, accuracy.TUNING2, accuracy.INDEPENDENT):
         if extra.exists():
             items += accuracy.independent_items(accuracy.load(extra))
     texts = [item.q for item in items]

@@ -48,9 +48,9 @@ async def test_gsd_once_open_drops_the_warning(bot):
 
 
 async def test_gsd_for_an_account_whose_date_is_not_set(bot, catalog):
-    from handlers.turn import Platform, Where
+    from handlers.turn import Where
 
-    initech = Where(Platform.SLACK, "T0DEMO", "C0DEMO00003")
+    initech = Where("slack", "T0DEMO", "C0DEMO00003")
     text = card_text(await bot.say("gsd", where=initech))
     assert "has not been set yet" in text
 

@@ -13,18 +13,17 @@ from handlers.help import help_card
 from handlers.portal import ecp_card
 from handlers.service_desk import gsd_card
 from handlers.team import team_card
-from handlers.turn import Platform
 from tests.handlers.helpers import Bot
 
 
 def context(catalog, clock, *, member=None, lang="en", account="acme-logistics", services=None) -> Context:
     services = services or Services(catalog=catalog, store=object(), clock=clock, strict_texts=True)  # type: ignore[arg-type]
-    return Context(services, lang, catalog.account(account), member, Platform.SLACK)
+    return Context(services, lang, catalog.account(account), member, "slack")
 
 
 def test_a_card_view_holds_the_key_and_the_configuration_only(catalog, clock):
     names = {f.name for f in dataclasses.fields(CardView)}
-    assert names == {"catalog", "lang", "account", "platform", "day", "strict_texts", "command"}
+    assert names == {"catalog", "lang", "account", "platform", "day", "strict_texts", "command_format"}
     view = context(catalog, clock, member=catalog.onboarding.members[0]).card_view()
     for private in ("member", "services", "store", "user_id", "now"):
         assert not hasattr(view, private)
@@ -43,7 +42,7 @@ def test_the_builder_gets_a_view_for_the_turns_key(catalog, clock):
 
     [view] = seen
     assert isinstance(view, CardView)
-    assert (view.account, view.lang, view.platform, view.day) == (ctx.account, "fr", Platform.SLACK, clock().date())
+    assert (view.account, view.lang, view.platform, view.day) == (ctx.account, "fr", "slack", clock().date())
 
 
 @pytest.mark.parametrize("build", [help_card, team_card, gsd_card, ecp_card])
@@ -59,4 +58,4 @@ async def test_the_help_command_answers_with_the_card_the_view_builds(catalog, c
     outcome = await bot.say("help")
     assert outcome.response.card is not None  # type: ignore[union-attr]
     assert outcome.response.card.title == help_card(  # type: ignore[union-attr]
-        CardView(catalog, "en", catalog.account("acme-logistics"), Platform.SLACK, clock().date(), True)).title
+        CardView(catalog, "en", catalog.account("acme-logistics"), "slack", clock().date(), True)).title

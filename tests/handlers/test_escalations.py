@@ -246,11 +246,11 @@ async def test_permanent_failure_is_parked_and_reported(bot, deliverer, notifier
 
 
 async def test_app_home_for_members_and_customers(bot):
-    from handlers.turn import ConversationKind, Platform, Turn, Where
+    from handlers.turn import ConversationKind, Turn, Where
 
     await escalate(bot)
-    dm = Where(Platform.SLACK, "T0DEMO", "U0ONBOARD1", ConversationKind.DIRECT)
+    dm = Where("slack", "T0DEMO", "U0ONBOARD1", ConversationKind.DIRECT)
     home = (await bot.dispatcher.dispatch(Turn(TurnKind.HOME, dm, MEMBER, locale="en"))).response
     assert "ESC-000001" in " ".join(c.title for c in home.cards)
-    cust = (await bot.dispatcher.dispatch(Turn(TurnKind.HOME, Where(Platform.SLACK, "T0DEMO", "U0X", ConversationKind.DIRECT), "U0X", locale="en"))).response
+    cust = (await bot.dispatcher.dispatch(Turn(TurnKind.HOME, Where("slack", "T0DEMO", "U0X", ConversationKind.DIRECT), "U0X", locale="en"))).response
     assert all("ESC" not in c.title for c in cust.cards)

@@ -20,7 +20,7 @@ from handlers.insights.options import InsightsOptions
 from handlers.insights.samples import INDEX, Samples, mask
 from handlers.router import Dispatcher
 from handlers.app import build_router
-from handlers.turn import ConversationKind, Platform, Turn, TurnKind, Where
+from handlers.turn import ConversationKind, Turn, TurnKind, Where
 from handlers.ports import Store
 from tests.conftest import NOW, MovableClock
 from tests.fixtures_redis import redis_server, redis_url  # noqa: F401 - fixtures
@@ -48,7 +48,7 @@ def dispatcher(catalog: Catalog, clock: MovableClock, store: Store, days: int = 
 
 
 def question(text: str, conversation: str = "C0DEMO00001") -> Turn:
-    return Turn(TurnKind.MESSAGE, Where(Platform.SLACK, "T0DEMO", conversation, ConversationKind.CHANNEL), "U0CUSTOMER", text=text)
+    return Turn(TurnKind.MESSAGE, Where("slack", "T0DEMO", conversation, ConversationKind.CHANNEL), "U0CUSTOMER", text=text)
 
 
 def test_masking_hides_every_code_and_cuts_long_text():
@@ -166,7 +166,7 @@ async def test_a_question_is_answered_when_the_store_is_down(catalog, clock):
 async def test_bad_input_to_the_team_commands_gets_a_clear_answer(catalog, clock):
     store = MemoryStore()
     bot = dispatcher(catalog, clock, store)
-    team = Where(Platform.SLACK, "T0DEMO", "C0ONBOARD01", ConversationKind.CHANNEL)
+    team = Where("slack", "T0DEMO", "C0ONBOARD01", ConversationKind.CHANNEL)
     member = dict(where=team, user_id="U0ONBOARD1")
     for text in ("forget lesson", "forget lesson 7", "forget lesson abc"):
         reply = (await bot.dispatch(Turn(TurnKind.COMMAND, text=text, **member))).response

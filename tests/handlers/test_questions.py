@@ -18,13 +18,13 @@ from handlers.matching import build_index, match
 from handlers.questions import understand, urgent_decision
 from tests.handlers import routing_accuracy as accuracy
 from cards.model import Contact, Text
-from handlers.turn import Platform, Reply, TurnKind, Where
+from handlers.turn import Reply, TurnKind, Where
 from tests.handlers.helpers import DM, GLOBEX, UNLINKED, Bot, card_text
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 QUESTIONS: dict[str, Any] = yaml.safe_load((HERE / "questions.yaml").read_text(encoding="utf-8"))
-INITECH = Where(Platform.SLACK, "T0DEMO", "C0DEMO00003")
+INITECH = Where("slack", "T0DEMO", "C0DEMO00003")
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +57,10 @@ def test_the_labelled_set_is_big_enough_and_covers_every_route(index):
 # a set's figure below these fails. The independent set is frozen and never tuned on; the
 # tuning set is tuned on. Scored on the source's owner of the chosen topic.
 OWN_STRICT = 0.99  # 550 of 553 when recorded
-TUNING_STRICT_RIGHT = 386  # of 427 (90.4%), see README "Routing accuracy"
-TUNING_LENIENT_RIGHT = 391  # of 427 (91.6%)
+TUNING_STRICT_RIGHT = 399  # of 427 (93.4%), see README "Routing accuracy"
+TUNING_LENIENT_RIGHT = 403  # of 427 (94.4%)
+TUNING2_STRICT_RIGHT = 353  # of 365 (96.7%); its first measure, before tuning on it: 312 (85.5%)
+TUNING2_LENIENT_RIGHT = 353  # of 365 (96.7%)
 INDEPENDENT_STRICT_RIGHT = 253  # of 310 (81.6%)
 INDEPENDENT_LENIENT_RIGHT = 261  # of 310 (84.2%)
 
@@ -95,6 +97,17 @@ def test_accuracy_on_the_tuning_set(catalog):
     assert result.lenient >= TUNING_LENIENT_RIGHT
     assert result.stand_in_right == result.stand_in_total
     assert result.calm_flagged <= 1
+
+
+def test_accuracy_on_the_second_tuning_set(catalog):
+    items = accuracy.independent_items(accuracy.load(accuracy.TUNING2))
+    result = accuracy.score("second tuning", items, catalog)
+    print("\n" + result.summary())
+    assert len(items) == 365
+    assert sum(1 for i in items if i.kind == "not_question") == 14  # no owners, no fact, not urgent
+    assert result.strict >= TUNING2_STRICT_RIGHT
+    assert result.lenient >= TUNING2_LENIENT_RIGHT
+    assert result.stand_in_right == result.stand_in_total
 
 
 def test_accuracy_on_the_independent_set(catalog, independent_items):
@@ -159,7 +172,9 @@ def test_numbers_that_are_no_gsd_code(index, message):
 def test_matching_is_deterministic_and_explains_itself(index):
     first = match(index, "Our cross connect is down")
     assert first == match(index, "Our cross connect is down")
-    assert first.route == "ticket_network_colo"
+    # a failing network product: the service desk, and the portal's ticket as the second way
+    assert (first.route, first.also) == ("trouble_ticket", "ticket_network_colo")
+    assert match(index, "open a ticket for our cross connect").route == "ticket_network_colo"
     [best, *_] = first.candidates
     assert best.route == "trouble_ticket" and "down" in best.words and "cross-connect" in best.words
     assert "ticket_network_colo" in first.explain() or "trouble_ticket" in first.explain()
@@ -168,7 +183,7 @@ def test_matching_is_deterministic_and_explains_itself(index):
 def test_typos_accents_case_and_plurals_are_tolerated(index):
     for text in ("INVOICES", "invoise", "invocies", "Factures", "facturation", "FACTURE"):
         assert match(index, text).route == "invoices", text
-    for text in ("réseaux en panne", "reseaux en panne", "RÉSEAU EN PANNE"):
+    for text in ("ticket réseaux en panne", "ticket reseaux en panne", "TICKET RÉSEAU EN PANNE"):
         assert match(index, text).route == "ticket_network_colo", text
     typo = match(index, "shipmnet")
     assert typo.route == "shipping" and typo.candidates[0].hits[0].fuzzy
@@ -277,8 +292,11 @@ async def test_a_trouble_ticket_before_access_goes_to_the_account_manager(bot):
 async def test_a_trouble_ticket_once_open_goes_to_the_gsd_or_for_network_and_colocation_to_ecp(bot):
     other = card_text(await bot.say("Our backup service reports errors", where=GLOBEX))
     assert "Who handles this: Global Service Desk" in other
+    # a network problem: the desk takes every ticket, the portal network and colocation ones
     network = card_text(await bot.say("Packet loss on our cross connect", where=GLOBEX))
-    assert "Who handles this: Customer portal (ECP)" in network and "network or colocation" in network
+    assert "Who handles this: Global Service Desk" in network and "network or colocation" in network
+    ticket = card_text(await bot.say("Where do I open a ticket for packet loss on our cross connect?", where=GLOBEX))
+    assert "Customer portal (ECP)" in ticket and "network or colocation" in ticket
 
 
 async def test_urgent_problems_are_phoned_in(bot):

@@ -18,7 +18,6 @@ from handlers.context import Context, Services
 from handlers.escalation_records import ACKNOWLEDGED, OPEN, RESOLVED, Escalation, Event, Requester
 from handlers.escalations import confirmation_card, detail_card, reminder_card, requester_card, team_card_for
 from handlers.i18n import Translator
-from handlers.turn import Platform
 from bot.stores.memory import MemoryStore
 from tests.cards.validate import assert_valid_adaptive, assert_valid_blocks
 
@@ -86,7 +85,7 @@ def escalations(draw: st.DrawFn) -> Escalation:
 def test_every_escalation_card_fits_slack_and_teams(esc: Escalation, lang: str) -> None:
     t = Translator(lang, CATALOG.texts, True)
     services = Services(catalog=CATALOG, store=MemoryStore(), clock=lambda: NOW, strict_texts=True)
-    ctx = Context(services, lang, CATALOG.account("acme-logistics"), None, Platform.SLACK)  # type: ignore[arg-type]
+    ctx = Context(services, lang, CATALOG.account("acme-logistics"), None, "slack")  # type: ignore[arg-type]
     cards = {
         "team": team_card_for(CATALOG, t, esc),
         "detail": detail_card(ctx, esc),

@@ -80,7 +80,7 @@ def write_config(dest: Path, *, slack_only: bool = True, remind_minutes: Mapping
     path = dest / "onboarding.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if slack_only:
-        data.pop("teams", None)
+        data.get("targets", {}).pop("teams", None)
     if remind_minutes:
         data["remind_after_minutes"] = {**data.get("remind_after_minutes", {}), **remind_minutes}
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")

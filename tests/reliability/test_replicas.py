@@ -19,7 +19,7 @@ from handlers.app import build_router
 from handlers.context import Services
 from handlers.escalations import SUBMIT
 from handlers.router import Dispatcher
-from handlers.turn import Platform, Reply, Turn, TurnKind, Where
+from handlers.turn import Reply, Turn, TurnKind, Where
 from tests.conftest import MovableClock
 from tests.fakes.notifier import RecordingNotifier
 from tests.reliability.redis_peek import Peek
@@ -27,7 +27,7 @@ from tests.reliability.slack_client import ACME_CHANNEL, TEAM_CHANNEL, VALUES, s
 from tests.fakes.signing import interaction_body
 from tests.wait import eventually, quiet_for
 
-ACME = Where(Platform.SLACK, "T0DEMO", ACME_CHANNEL)
+ACME = Where("slack", "T0DEMO", ACME_CHANNEL)
 
 
 async def test_same_view_submission_on_both_replicas_is_one_escalation(redis_server_factory, bots, fake, sender):

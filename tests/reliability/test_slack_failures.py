@@ -16,7 +16,7 @@ from handlers.context import Services
 from handlers.escalations import SUBMIT
 from handlers.ports import DeliveryError
 from handlers.router import Dispatcher
-from handlers.turn import Platform, Turn, TurnKind, Where
+from handlers.turn import Turn, TurnKind, Where
 from tests.conftest import MovableClock
 from tests.fakes.notifier import RecordingNotifier
 from tests.reliability.redis_peek import Peek
@@ -109,7 +109,7 @@ async def test_an_item_another_replica_just_failed_is_not_resent_before_its_time
     try:
         services = Services(catalog=catalog, store=store, clock=clock)
         dispatcher = Dispatcher(build_router(), services)
-        await dispatcher.dispatch(Turn(TurnKind.SUBMIT, Where(Platform.SLACK, "T0DEMO", "C0DEMO00001"), "U0R1",
+        await dispatcher.dispatch(Turn(TurnKind.SUBMIT, Where("slack", "T0DEMO", "C0DEMO00001"), "U0R1",
                                        locale="en-US", action=SUBMIT, data=dict(VALUES), dedupe_key="resend"))
         notifier_a, notifier_b = RecordingNotifier("slack"), RecordingNotifier("slack")
         a = Deliverer(services, {"slack": notifier_a}, Metrics())

@@ -25,13 +25,13 @@ from handlers.escalation_records import Escalations
 from handlers.escalations import ACK, SUBMIT
 from handlers.ports import StoreUnavailable
 from handlers.router import Dispatcher
-from handlers.turn import FormErrors, Platform, Reply, Turn, TurnKind, Where
+from handlers.turn import FormErrors, Reply, Turn, TurnKind, Where
 from tests.conftest import MovableClock
 from tests.fakes.notifier import RecordingNotifier
 from tests.reliability.slack_client import STORE_DOWN, VALUES
 
-ACME = Where(Platform.SLACK, "T0DEMO", "C0DEMO00001")
-TEAM = Where(Platform.SLACK, "T0DEMO", "C0ONBOARD01")
+ACME = Where("slack", "T0DEMO", "C0DEMO00001")
+TEAM = Where("slack", "T0DEMO", "C0ONBOARD01")
 MEMBER = "U0ONBOARD1"
 
 
