@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import AsyncIterator
 
@@ -20,9 +21,7 @@ from tests.fakes.slack_api import Failure
 from tests.wait import eventually
 
 SLACK_LIMIT = 3.0
-BUDGET = 0.25
-"""Half the default: every command here waits out the budget at least once, and the
-limits below are in budgets, so a smaller one proves the same sooner."""
+BUDGET = 0.5
 
 
 @pytest.fixture
