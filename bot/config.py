@@ -15,6 +15,7 @@ them into the keyed shape before validation, with a warning that names the new s
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from pydantic_core import ErrorDetails
 
 from bot.config_old_shape import rewrite_old_keys
 from handlers.catalog import LANGS, Account, Catalog, Links, OnboardingTeam, Routing, Site
+from handlers.match_index import FACT
+from handlers.wording_model import NOTHING, WordingModel
 
 try:  # the C loader is several times faster; fall back where libyaml is missing
     from yaml import CSafeLoader as _Loader
@@ -205,6 +208,33 @@ def _team_channels_are_not_customers(team: OnboardingTeam, accounts: tuple[Accou
     return out
 
 
+MODEL_FILE = "routing_model.json"
+
+
+def _with_wording_model(root: Path, routing: Routing, problems: list[Problem]) -> Routing:
+    """``routing`` with the trained wording model of ``routing_model.json`` beside it.
+
+    Without the file the routing words answer alone. A model whose labels name a role
+    or fact that routing.yaml no longer has was trained for other routing: refused,
+    with the command that trains it again."""
+    path = root / MODEL_FILE
+    if not path.exists():
+        return routing
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        model = WordingModel(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        problems.append(Problem(MODEL_FILE, "", f"not a wording model this version reads ({exc}); ./dev train writes one"))
+        return routing
+    targets = {each.target for route in routing.routes for each in route.self_and_narrower()}
+    known = {NOTHING, *targets} | {FACT + fact.id for fact in routing.facts}
+    unknown = [label for label in model.labels if label not in known]
+    if unknown:
+        problems.append(Problem(MODEL_FILE, "labels", f"{', '.join(unknown)}: not in routing.yaml; ./dev train trains it again"))
+        return routing
+    return routing.model_copy(update={"wording": model})
+
+
 def _routing_has_topics(routing: Routing) -> list[Problem]:
     if routing.routes:
         return []
@@ -246,6 +276,7 @@ def load_catalog(config_dir: Path | str, *, platforms: Collection[str] = PLATFOR
             problems.extend(_team_channels_are_not_customers(team, accounts.accounts))
     if parts.get("routing.yaml") is not None:
         problems.extend(_routing_has_topics(parts["routing.yaml"]))
+        parts["routing.yaml"] = _with_wording_model(root, parts["routing.yaml"], problems)
     if problems:
         raise ConfigError(problems)
     try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -519,12 +519,22 @@ class Routing(_Model):
     pin_words: Words = Field(default_factory=dict)
     facts: tuple[Fact, ...] = ()
     synonyms: tuple[tuple[str, ...], ...] = ()
+    wording: Any = Field(default=None, exclude=True, repr=False)
+    """The trained wording model: set from ``routing_model.json`` by the loader, never
+    written in routing.yaml (a ``WordingModel``; ``Any`` keeps pydantic from copying it)."""
     acronyms: dict[str, str] = Field(default_factory=dict)
     """Upper-case acronyms customers write for a role ("our AM", "le SE") and what they
     stand for: "am" and "se" are function words once lower-cased, so they are read as
     written, before anything else."""
     """Words that mean the same for matching, across languages ("portal", "portail"):
     a keyword with one matches a question with another."""
+
+    @field_validator("wording")
+    @classmethod
+    def _wording_is_trained(cls, value: Any) -> Any:
+        if value is not None and not callable(getattr(value, "guess", None)):
+            raise ValueError("is trained into routing_model.json (./dev train), not written in routing.yaml")
+        return value
 
     @field_validator(
         "urgent", "outage", "urgent_soon", "needs", "calm", "not_now", "negation", "asap", "failed", "things", "hypothetical",

@@ -17,6 +17,7 @@ from typing import Any
 
 from handlers.catalog import Route, Routing
 from handlers.wording import STOPWORDS, allowed_typos, deletes, distance, lemma, singulars, stem, words
+from handlers.wording_model import WordingModel
 
 KEYWORD = 1.0
 HINT = 0.5
@@ -83,6 +84,8 @@ class Index:
     acronyms: re.Pattern[str] | None = None
     """The configured acronyms, as typed (upper case, a word of their own)."""
     seen: dict[str, dict[str, bool]] = field(default_factory=dict)
+    wording: WordingModel | None = None
+    """The trained second opinion (``handlers/wording_model.py``), when config has one."""
     """What each typed word stood for, so a word is looked up (typos, stems) once; bounded."""
 
 
@@ -275,6 +278,7 @@ def build_index(routing: Routing) -> Index:
         trouble=frozenset(each.id for each in trouble.self_and_narrower()) if trouble else frozenset(),
         top_order={r.id: n for n, r in enumerate(routing.routes)},
         requiring=tuple(route_id for route_id, route in topics.routes.items() if route.requires),
+        wording=routing.wording,
         acronyms=re.compile(r"\b(" + "|".join(map(re.escape, routing.acronyms)) + r")\b") if routing.acronyms else None,
     )
 

@@ -56,6 +56,12 @@ class Match:
     facts: tuple[Candidate, ...] = ()
     urgent_by: tuple[str, ...] = ()
     why_not_sure: str = ""
+    guessed: str = ""
+    """What the wording model made of the question, when it was consulted."""
+    calmed: bool = False
+    """The question says its trouble is past, planned, supposed or not pressing (a
+    ``calm``, ``not_now`` or ``hypothetical`` phrase): the model may not overrule that."""
+    """What the wording model made of the question, when it was consulted."""
 
     @property
     def sure(self) -> bool:
@@ -85,6 +91,8 @@ class Match:
                 for h in candidate.hits
             )
             lines.append(f"{candidate.route} {candidate.score:g}: {hits}")
+        if self.guessed:
+            lines.append(f"wording model: {self.guessed}")
         if self.urgent:
             lines.append("urgent: " + ", ".join(self.urgent_by))
         if self.fact:

@@ -66,6 +66,7 @@ from handlers.match_index import (
     candidates_for,
 )
 from handlers.match_result import Candidate, Hit, Match, Occurrence, Question
+from handlers.second_opinion import second_opinion
 from handlers.wording import NEUTRAL, STOPWORDS, clauses, mask_pins, pin_spans, words
 
 __all__ = ["Candidate", "Hit", "Index", "IndexCache", "Match", "build_index", "mask_pins", "match", "words"]
@@ -177,6 +178,9 @@ class _Verdict:
     why_not_sure: str = ""
 
 
+_CALMING = ("calm", "not_now", "hypothetical")
+
+
 def match(index: Index, text: str) -> Match:
     """Score ``text`` against every topic; see the module docstring for the rules."""
     question = _read(index, text)
@@ -195,7 +199,7 @@ def match(index: Index, text: str) -> Match:
     # numbers are masked: a Match may be shown (console, logs of a test) and must never
     # carry a 4-digit code someone typed
     unknown = tuple("#" * len(t) if t.isdigit() else t for i, t in enumerate(question.tokens) if i not in ranking.covered)
-    return Match(
+    return second_opinion(index, text, Match(
         route=verdict.route,
         candidates=ranking.candidates,
         narrowed_by=verdict.narrowed_by,
@@ -210,7 +214,8 @@ def match(index: Index, text: str) -> Match:
         facts=ranking.facts,
         urgent_by=tuple(urgent_by),
         why_not_sure=verdict.why_not_sure,
-    )
+        calmed=reading.later or any(question.phrases.get(group) for group in _CALMING),
+    ))
 
 
 def _read(index: Index, text: str) -> Question:

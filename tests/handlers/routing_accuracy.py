@@ -63,6 +63,12 @@ TUNING = HERE / "questions_tuning.yaml"
 TUNING2 = HERE / "questions_tuning2.yaml"
 TUNED_ON = (("tuning set (questions_tuning.yaml)", TUNING), ("second tuning set (questions_tuning2.yaml)", TUNING2))
 """The independently written sets that are tuned on, with the name each is reported under."""
+INDEPENDENT2 = HERE / "questions_independent2.yaml"
+INDEPENDENT_SETS = (
+    ("independent set (questions_independent.yaml)", INDEPENDENT),
+    ("second independent set (questions_independent2.yaml)", INDEPENDENT2),
+)
+"""The frozen sets: measured, never tuned or trained on, their misses never listed."""
 NOW = dt.datetime(2026, 11, 26, 9, 30, tzinfo=dt.timezone.utc)
 ACCOUNTS = {"onboarding": "acme-logistics", "open": "globex-media"}
 
@@ -280,9 +286,12 @@ def load(path: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--misses", action="store_true", help="list the misses of the sets tuned on (never the independent set's)")
+    parser.add_argument("--words-only", action="store_true", help="the routing words alone, without the wording model")
     parser.add_argument("--own-only", action="store_true", help="measure the sets tuned on only (own and tuning), while tuning")
     args = parser.parse_args(argv)
     catalog = load_catalog(ROOT / "config")
+    if args.words_only:
+        catalog = words_alone(catalog)
     own = score("own set (questions.yaml)", own_items(load(OWN), catalog), catalog, keep_misses=args.misses)
     print(own.summary())
     for miss in own.misses:
@@ -293,10 +302,15 @@ def main(argv: list[str] | None = None) -> int:
             print(tuning.summary())
             for miss in tuning.misses:
                 print("miss:", miss)
-    if INDEPENDENT.exists() and not args.own_only:
-        independent = score("independent set (questions_independent.yaml)", independent_items(load(INDEPENDENT)), catalog)
-        print(independent.summary())
+    for name, path in INDEPENDENT_SETS:
+        if path.exists() and not args.own_only:
+            print(score(name, independent_items(load(path)), catalog).summary())
     return 0
+
+
+def words_alone(catalog: Catalog) -> Catalog:
+    """``catalog`` without the wording model: what the routing words do on their own."""
+    return catalog.model_copy(update={"routing": catalog.routing.model_copy(update={"wording": None})})
 
 
 if __name__ == "__main__":

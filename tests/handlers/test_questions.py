@@ -3,8 +3,6 @@ router for each onboarding state, small talk, the PIN warning and the reply lang
 
 from __future__ import annotations
 
-import statistics
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +11,12 @@ import yaml
 
 from bot.config import ConfigError, load_catalog
 from bot.stores.memory import MemoryStore
+from cards.model import Contact, Text
 from handlers.catalog import ROLES, Routing
 from handlers.matching import build_index, match
 from handlers.questions import understand, urgent_decision
-from tests.handlers import routing_accuracy as accuracy
-from cards.model import Contact, Text
 from handlers.turn import Reply, TurnKind, Where
+from tests.handlers import routing_accuracy as accuracy
 from tests.handlers.helpers import DM, GLOBEX, UNLINKED, Bot, card_text
 
 HERE = Path(__file__).resolve().parent
@@ -55,14 +53,18 @@ def test_the_labelled_set_is_big_enough_and_covers_every_route(index):
 
 # Recorded figures (tests/handlers/routing_accuracy.py prints them); a change that lowers
 # a set's figure below these fails. The independent set is frozen and never tuned on; the
-# tuning set is tuned on. Scored on the source's owner of the chosen topic.
-OWN_STRICT = 0.99  # 550 of 553 when recorded
-TUNING_STRICT_RIGHT = 399  # of 427 (93.4%), see README "Routing accuracy"
-TUNING_LENIENT_RIGHT = 403  # of 427 (94.4%)
-TUNING2_STRICT_RIGHT = 353  # of 365 (96.7%); its first measure, before tuning on it: 312 (85.5%)
-TUNING2_LENIENT_RIGHT = 353  # of 365 (96.7%)
-INDEPENDENT_STRICT_RIGHT = 253  # of 310 (81.6%)
-INDEPENDENT_LENIENT_RIGHT = 261  # of 310 (84.2%)
+# own and tuning sets are tuned on, and the wording model is trained on them, so their
+# figures say how well both fit, not how well they carry over. Scored on the source's
+# owner of the chosen topic.
+OWN_STRICT = 0.99  # 553 of 553 when recorded (550 with the routing words alone)
+TUNING_STRICT_RIGHT = 424  # of 427 (99.3%), see README "Routing accuracy"
+TUNING_LENIENT_RIGHT = 424  # of 427 (99.3%)
+TUNING2_STRICT_RIGHT = 362  # of 365 (99.2%); its first measure, before tuning on it: 312 (85.5%)
+TUNING2_LENIENT_RIGHT = 362  # of 365 (99.2%)
+INDEPENDENT_STRICT_RIGHT = 280  # of 310 (90.3%); the routing words alone: 262 (84.5%)
+INDEPENDENT_LENIENT_RIGHT = 290  # of 310 (93.5%)
+INDEPENDENT2_STRICT_RIGHT = 308  # of 338 (91.1%), measured once; the routing words alone: 283 (83.7%)
+INDEPENDENT2_LENIENT_RIGHT = 310  # of 338 (91.7%)
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +121,24 @@ def test_accuracy_on_the_independent_set(catalog, independent_items):
     assert result.stand_in_right == result.stand_in_total
 
 
+def test_accuracy_on_the_second_independent_set(catalog):
+    items = accuracy.independent_items(accuracy.load(accuracy.INDEPENDENT2))
+    result = accuracy.score("second independent", items, catalog)  # misses never listed
+    print("\n" + result.summary())
+    assert len(items) == 338
+    assert result.strict >= INDEPENDENT2_STRICT_RIGHT
+    assert result.lenient >= INDEPENDENT2_LENIENT_RIGHT
+    assert result.stand_in_right == result.stand_in_total
+    assert result.calm_flagged <= 2
+
+
+@pytest.mark.xfail(strict=True, reason="1 of the 42 urgent questions of the second independent set is not flagged urgent (see README)")
+def test_every_urgent_question_of_the_second_independent_set_is_answered_as_urgent(catalog):
+    urgent = [i for i in accuracy.independent_items(accuracy.load(accuracy.INDEPENDENT2)) if i.urgent]
+    count = len(_not_answered_as_urgent(catalog, urgent))
+    assert count == 0, f"{count} of {len(urgent)} urgent questions not answered as urgent"
+
+
 def _not_answered_as_urgent(catalog, items) -> list[str]:
     index = build_index(catalog.routing)
     ctxs = accuracy.contexts(catalog)
@@ -139,7 +159,7 @@ def test_every_urgent_question_of_the_own_set_is_answered_as_urgent(catalog):
     assert _not_answered_as_urgent(catalog, urgent) == []
 
 
-@pytest.mark.xfail(strict=True, reason="8 of the 42 urgent questions of the independent set are not flagged urgent (see README)")
+@pytest.mark.xfail(strict=True, reason="3 of the 42 urgent questions of the independent set are not flagged urgent (see README)")
 def test_every_urgent_question_of_the_independent_set_is_answered_as_urgent(catalog, independent_items):
     """Exact, and only a count: the frozen set's questions are never shown, so they are
     never tuned on."""
@@ -293,7 +313,7 @@ async def test_a_trouble_ticket_once_open_goes_to_the_gsd_or_for_network_and_col
     other = card_text(await bot.say("Our backup service reports errors", where=GLOBEX))
     assert "Who handles this: Global Service Desk" in other
     # a network problem: the desk takes every ticket, the portal network and colocation ones
-    network = card_text(await bot.say("Packet loss on our cross connect", where=GLOBEX))
+    network = card_text(await bot.say("Some packet loss on our cross connect, not urgent", where=GLOBEX))
     assert "Who handles this: Global Service Desk" in network and "network or colocation" in network
     ticket = card_text(await bot.say("Where do I open a ticket for packet loss on our cross connect?", where=GLOBEX))
     assert "Customer portal (ECP)" in ticket and "network or colocation" in ticket

@@ -1,0 +1,123 @@
+"""A small trained model of how customers word their questions: the second opinion.
+
+The routing words (``config/routing.yaml``) explain every decision and are what an
+operator edits, but customers phrase things in more ways than any word list holds. This
+model was trained (``./dev train``, ``tests/handlers/train_wording_model.py``) on the
+labelled question sets that are tuned on, never on an independent set: a linear model
+over the question's character n-grams (2 to 5 letters inside each word: typos, missing
+accents, plurals and French/English cognates share most of them) and its words and word
+pairs, weighted tf-idf. It gives two things: who owns the question (a role, a desk, a
+fact, or nothing), with a probability, and how likely the message is urgent.
+
+Scoring is a few hundred dictionary look-ups in plain Python: no numerical library is
+loaded at run time. The features are computed here and the trainer imports this very
+function, so training and answering can never read a question differently.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+FEATURES = "char_wb 2-5, words 1-2, v1"
+"""Names the feature extraction below; a model trained with another is refused."""
+
+NOTHING = "none"
+"""The label of a message that is no question for anyone (small talk, a joke)."""
+
+_WORD = re.compile(r"\w\w+")
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def features(text: str) -> list[str]:
+    """The question's features, repeated as often as they occur (the trainer counts them)."""
+    folded = _fold(text)
+    out: list[str] = []
+    for word in folded.split():
+        padded = f" {word} "
+        for n in range(2, 6):
+            if len(padded) < n:
+                break
+            out.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
+    words = _WORD.findall(folded)
+    out.extend("w:" + w for w in words)
+    out.extend(f"w:{a} {b}" for a, b in pairwise(words))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Guess:
+    """The model's reading of one message."""
+
+    label: str
+    """A target id (``billing_analyst``), ``fact:<id>``, or ``none``."""
+    probability: float
+    urgent: float
+    """The probability that the message is urgent."""
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.probability:.2f}, urgent {self.urgent:.2f}"
+
+
+class WordingModel:
+    """The trained weights, read from the data ``train_wording_model`` writes."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        if data.get("features") != FEATURES:
+            raise ValueError(f"trained with features {data.get('features')!r}, this code reads {FEATURES!r}: train it again")
+        self.labels: tuple[str, ...] = tuple(data["labels"])
+        self.trained_on: dict[str, str] = dict(data.get("trained_on", {}))
+        self._intercepts: tuple[float, ...] = tuple(data["intercepts"])
+        self._urgent_intercept = float(data["urgent_intercept"])
+        # feature -> (idf, urgent weight, ((label index, weight), ...))
+        self._table: dict[str, tuple[float, float, tuple[tuple[int, float], ...]]] = {
+            feature: (float(idf), float(urgent), tuple((int(i), float(w)) for i, w in weights))
+            for feature, (idf, urgent, weights) in data["table"].items()
+        }
+
+    def __eq__(self, other: object) -> bool:
+        """Models trained on the same sets with the same results are equal (two loads of
+        one file make equal catalogs)."""
+        if not isinstance(other, WordingModel):
+            return NotImplemented
+        return (self.trained_on, self.labels, self._intercepts, len(self._table)) == (
+            other.trained_on, other.labels, other._intercepts, len(other._table))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking: compared, never hashed
+
+    def guess(self, text: str) -> Guess:
+        """Label probabilities by softmax over the linear scores; urgency by a logistic."""
+        counts: dict[str, int] = {}
+        for feature in features(text):
+            counts[feature] = counts.get(feature, 0) + 1
+        table = self._table
+        found = []
+        norm = 0.0
+        for feature, count in counts.items():
+            entry = table.get(feature)
+            if entry is not None:
+                value = entry[0] * (1.0 + math.log(count)) if count > 1 else entry[0]
+                norm += value * value
+                found.append((value, entry))
+        scores = list(self._intercepts)
+        urgent_score = self._urgent_intercept
+        if norm:
+            scale = 1.0 / math.sqrt(norm)
+            for value, (_idf, urgent, weights) in found:
+                x = value * scale
+                urgent_score += x * urgent
+                for i, w in weights:
+                    scores[i] += x * w
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        best = exps.index(1.0)  # exp(top - top): the best label's
+        return Guess(self.labels[best], exps[best] / sum(exps), 1.0 / (1.0 + math.exp(-urgent_score)))
