@@ -63,16 +63,21 @@ def _one_matcher_index_per_routing() -> None:
     build = matching.build_index
     home = sys.modules[matching.IndexCache.__module__]  # where IndexCache looks build_index up
     by_id: dict[int, tuple[object, matching.Index]] = {}
-    by_content: dict[str, matching.Index] = {}
+    by_content: dict[str, list[tuple[tuple[object, ...], matching.Index]]] = {}
 
     def build_once(routing: Any) -> matching.Index:
         held = by_id.get(id(routing))
         if held is not None and held[0] is routing:
             return held[1]
         content = routing.model_dump_json()
-        base = by_content.get(content)
+        # Fields left out of the JSON (the trained wording model) are compared as the
+        # catalog compares them: two loads of one file are equal, another model is not.
+        unserialised = tuple(getattr(routing, name) for name, spec in type(routing).model_fields.items() if spec.exclude)
+        built = by_content.setdefault(content, [])
+        base = next((index for others, index in built if others == unserialised), None)
         if base is None:
-            base = by_content[content] = build(routing)
+            base = build(routing)
+            built.append((unserialised, base))
         index = base if base.routing is routing else dataclasses.replace(base, routing=routing, seen={})
         if len(by_id) >= 64:  # catalogs of temporary copies come and go; keep them from piling up
             by_id.clear()
