@@ -94,7 +94,7 @@ class Match:
         if self.guessed:
             lines.append(f"wording model: {self.guessed}")
         if self.urgent:
-            lines.append("urgent: " + ", ".join(self.urgent_by))
+            lines.append("urgent: " + ", ".join(dict.fromkeys(self.urgent_by)))  # each word once
         if self.fact:
             verdict = f"-> fact {self.fact}" + (f" (with {self.route})" if self.route else "")
         elif self.route:

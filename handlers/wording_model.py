@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
@@ -78,19 +79,27 @@ class WordingModel:
         self.trained_on: dict[str, str] = dict(data.get("trained_on", {}))
         self._intercepts: tuple[float, ...] = tuple(data["intercepts"])
         self._urgent_intercept = float(data["urgent_intercept"])
-        # feature -> (idf, urgent weight, ((label index, weight), ...))
-        self._table: dict[str, tuple[float, float, tuple[tuple[int, float], ...]]] = {
-            feature: (float(idf), float(urgent), tuple((int(i), float(w)) for i, w in weights))
-            for feature, (idf, urgent, weights) in data["table"].items()
-        }
+        # Packed, because a dict of tuples of floats cost 16 MiB per loaded catalog: each
+        # feature maps to its row; a row's idf and urgent weight are in two arrays, and its
+        # label weights in two small arrays of its own (label indexes, weights).
+        self._rows: dict[str, int] = {}
+        self._idf = array("d")
+        self._urgent = array("d")
+        self._weights: list[tuple[array[int], array[float]]] = []
+        for row, (feature, (idf, urgent, weights)) in enumerate(data["table"].items()):
+            self._rows[feature] = row
+            self._idf.append(float(idf))
+            self._urgent.append(float(urgent))
+            self._weights.append((array("b", [int(i) for i, _ in weights]), array("d", [float(w) for _, w in weights])))
+        self._size = sum(len(w) for _, w in self._weights)
 
     def __eq__(self, other: object) -> bool:
         """Models trained on the same sets with the same results are equal (two loads of
         one file make equal catalogs)."""
         if not isinstance(other, WordingModel):
             return NotImplemented
-        return (self.trained_on, self.labels, self._intercepts, len(self._table)) == (
-            other.trained_on, other.labels, other._intercepts, len(other._table))
+        return (self.trained_on, self.labels, self._intercepts, self._idf, self._size) == (
+            other.trained_on, other.labels, other._intercepts, other._idf, other._size)
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking: compared, never hashed
 
@@ -99,23 +108,25 @@ class WordingModel:
         counts: dict[str, int] = {}
         for feature in features(text):
             counts[feature] = counts.get(feature, 0) + 1
-        table = self._table
+        rows, idf = self._rows, self._idf
         found = []
         norm = 0.0
         for feature, count in counts.items():
-            entry = table.get(feature)
-            if entry is not None:
-                value = entry[0] * (1.0 + math.log(count)) if count > 1 else entry[0]
+            row = rows.get(feature)
+            if row is not None:
+                value = idf[row] * (1.0 + math.log(count)) if count > 1 else idf[row]
                 norm += value * value
-                found.append((value, entry))
+                found.append((value, row))
         scores = list(self._intercepts)
         urgent_score = self._urgent_intercept
         if norm:
             scale = 1.0 / math.sqrt(norm)
-            for value, (_idf, urgent, weights) in found:
+            table, urgent = self._weights, self._urgent
+            for value, row in found:
                 x = value * scale
-                urgent_score += x * urgent
-                for i, w in weights:
+                urgent_score += x * urgent[row]
+                labels, weights = table[row]
+                for i, w in zip(labels, weights, strict=True):
                     scores[i] += x * w
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
