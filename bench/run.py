@@ -719,7 +719,7 @@ def evaluate(run: Run, targets: list[Target]) -> list[tuple[str, str, str]]:
             out.append((verdict(r >= 4.0 if not math.isnan(r) else None), f"Teams @bot team auth on ({store}) >= 4x stock botbuilder at c=16{bb_note}",
                         f"{r:.2f}x (by CPU per request: {rc:.2f}x)"))
         else:
-            out.append(("PENDING", f"Teams @bot team auth on ({store}) >= 4x stock botbuilder at c=16", run.env.teams_note or "bot/teams.py not available"))
+            out.append(("PENDING", f"Teams @bot team auth on ({store}) >= 4x stock botbuilder at c=16", run.env.teams_note or "bot/teams/ not available"))
         ps = phases_of(run, t.key, "esc", 0)
         p99 = med([p.e2e_p99_ms for p in ps])
         out.append((verdict(p99 < 100 if ps and not math.isnan(p99) else None), f"escalation submit -> team card p99 < 100 ms at {run.mode.esc_rate:.0f}/s ({store})", f"{p99:.1f} ms"))
@@ -753,7 +753,7 @@ def bench_config(out: Path, service_url: str) -> Path:
 
 def teams_available() -> tuple[bool, str]:
     if importlib.util.find_spec("bot.teams") is None:
-        return False, "bot/teams.py not present yet: Teams scenario pending (code path ready)"
+        return False, "bot/teams/ not present yet: Teams scenario pending (code path ready)"
     return True, ""
 
 

@@ -1,4 +1,4 @@
-"""The aiohttp application factory: one app serves Slack, Teams and the health routes.
+"""The aiohttp application factory: one app serves its platforms and the health routes.
 
 ``create_app`` takes everything it needs as arguments (settings, and optionally a
 catalog, store, clock and HTTP session for tests); resources are opened and closed in
@@ -10,18 +10,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
 
 from bot.background import Background
 from bot.config import load_catalog
-from bot.console import ConsoleNotifier
 from bot.delivery import Deliverer
 from bot.metrics import CONTENT_TYPE, Metrics
+from bot.pipeline import TurnPipeline
+from bot.platform import Handler, Platform, Runtime
+from bot.platforms import configured
 from bot.services import build_services
 from bot.settings import Settings
 from bot.stores import snapshot
@@ -30,12 +31,8 @@ from bot.usage_metrics import UsageMetrics
 from handlers.accounts import TURN_KEY_PREFIXES
 from handlers.app import build_router
 from handlers.catalog import Catalog
-from handlers.ports import Clock, Notifier, Store, StoreUnavailable
+from handlers.ports import Clock, Store, StoreUnavailable
 from handlers.router import Dispatcher, Router
-
-if TYPE_CHECKING:
-    from bot.slack import SlackAdapter
-    from bot.teams import TeamsAdapter
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +44,18 @@ Probe = Callable[[], Awaitable[tuple[object, bool]]]
 class Running:
     """What the app opens when it starts and closes when it stops (``cleanup_ctx``).
 
-    Empty until then: routes and tests read it only while the app runs. A platform that
-    is not configured stays None."""
+    Empty until then: routes and tests read it only while the app runs."""
 
     store: Store | None = None
     session: aiohttp.ClientSession | None = None
     dispatcher: Dispatcher | None = None
-    slack: SlackAdapter | None = None
-    teams: TeamsAdapter | None = None
+    platforms: dict[str, Platform] = field(default_factory=dict)
     deliverer: Deliverer | None = None
     probes: dict[str, Probe] = field(default_factory=dict)
+
+    def platform(self, name: str) -> Platform:
+        """The started platform called ``name`` (KeyError if the app does not run it)."""
+        return self.platforms[name]
 
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -98,7 +97,7 @@ async def open_store(settings: Settings) -> Store:
 def _too_large(request: web.Request, max_bytes: int) -> web.Response | None:
     """A clear 413 before reading a body whose declared size is over the limit.
 
-    A check in the two POST routes rather than a middleware: a middleware wraps every
+    A check in the platforms' POST routes rather than a middleware: a middleware wraps every
     request (health probes included) in another coroutine. Bodies sent without a
     Content-Length are still cut at ``client_max_size`` while they are read.
     """
@@ -107,9 +106,21 @@ def _too_large(request: web.Request, max_bytes: int) -> web.Response | None:
     return None
 
 
+def _size_checked(handler: Handler, max_bytes: int) -> Handler:
+    """``handler`` behind the 413 check (see ``_too_large``)."""
+
+    async def checked(request: web.Request) -> web.StreamResponse:
+        if (refused := _too_large(request, max_bytes)) is not None:
+            return refused
+        return await handler(request)
+
+    return checked
+
+
 def create_app(
     settings: Settings,
     *,
+    platforms: Sequence[Platform] | None = None,
     catalog: Catalog | None = None,
     store: Store | None = None,
     clock: Clock = utc_now,
@@ -127,11 +138,15 @@ def create_app(
     saved in ``settings.state_dir`` at start, and on shutdown deliver what is due for up
     to ``settings.shutdown_drain_seconds``, then save the rest there.
 
+    ``platforms``: what the app serves (``bot.platforms.configured(settings)`` by default:
+    the console's notifier, and Slack and Teams when their settings are there). Each
+    mounts its routes here and is started with the shared runtime when the app starts.
     ``router``: the routes to answer with (a test's own); the handlers' by default.
 
     ``background_limit``: how much work started after an ack runs at once before new
     work waits briefly for a slot, then runs anyway (``bot.background.Background``).
     """
+    served = list(platforms) if platforms is not None else configured(settings)
     catalog = catalog if catalog is not None else load_catalog(settings.config_dir)
     app = web.Application(client_max_size=settings.max_body_bytes)
     max_bytes = settings.max_body_bytes
@@ -157,23 +172,17 @@ def create_app(
             snapshot.load(snapshot_store, settings.state_dir)
         wake = asyncio.Event()
         services = build_services(settings, catalog, the_store, clock, strict_texts=strict_texts,
-                                  wake_outbox=wake.set, report_error=counters.bug, meter=usage_meter)
+                                  wake_outbox=wake.set, report_error=counters.bug, meter=usage_meter,
+                                  platforms=frozenset(platform.name for platform in served))
         running.store = the_store
         running.session = http
         routes.prepare(catalog)  # the question matcher's tables, before the first question
         dispatcher = running.dispatcher = Dispatcher(routes, services)
-        notifiers: dict[str, Notifier] = {"console": ConsoleNotifier()}
-        if settings.slack_enabled:
-            from bot.slack import SlackAdapter
-
-            slack = running.slack = SlackAdapter(settings, dispatcher, the_store, http, app[METRICS], app[BACKGROUND])
-            notifiers["slack"] = slack.notifier
-        if settings.teams_enabled:
-            from bot.teams import TeamsAdapter
-
-            teams = running.teams = TeamsAdapter(settings, dispatcher, the_store, http, app[METRICS], app[BACKGROUND])
-            await teams.start()
-            notifiers["teams"] = teams.notifier
+        for platform in served:
+            pipeline = TurnPipeline(platform.name, dispatcher, counters, app[BACKGROUND])
+            await platform.start(Runtime(settings, catalog, the_store, http, counters, app[BACKGROUND], pipeline))
+            running.platforms[platform.name] = platform
+        notifiers = {name: platform.notifier for name, platform in running.platforms.items()}
         deliverer = running.deliverer = Deliverer(services, notifiers, app[METRICS], wake=wake, interval=delivery_interval)
         running.probes["outbox"] = deliverer.readiness
         stop = asyncio.Event()
@@ -199,10 +208,8 @@ def create_app(
             else:
                 log.info("embedded store: delivered %d notifications while stopping; %d still owed, saved with "
                          "everything else to %s for the next start", sent, left, path)
-        if running.slack is not None:
-            await running.slack.close()
-        if running.teams is not None:
-            await running.teams.close()
+        for platform in running.platforms.values():
+            await platform.close()
         if own_store:
             close = getattr(the_store, "close", None)
             if close is not None:
@@ -211,22 +218,6 @@ def create_app(
             await http.close()
 
     app.cleanup_ctx.append(resources)
-
-    async def slack_events(request: web.Request) -> web.StreamResponse:
-        if (refused := _too_large(request, max_bytes)) is not None:
-            return refused
-        adapter = request.app[RUNNING].slack
-        if adapter is None:
-            return web.json_response({"error": "Slack is not configured on this server"}, status=404)
-        return await adapter.handle(request)
-
-    async def teams_messages(request: web.Request) -> web.StreamResponse:
-        if (refused := _too_large(request, max_bytes)) is not None:
-            return refused
-        adapter = request.app[RUNNING].teams
-        if adapter is None:
-            return web.json_response({"error": "Teams is not configured on this server"}, status=404)
-        return await adapter.handle(request)
 
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -252,8 +243,10 @@ def create_app(
         body = request.app[METRICS].render()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
-    app.router.add_post("/slack/events", slack_events)
-    app.router.add_post("/api/messages", teams_messages)
+    for platform in served:
+        for route in platform.routes():
+            handler = _size_checked(route.handler, max_bytes) if route.method == "POST" else route.handler
+            app.router.add_route(route.method, route.path, handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

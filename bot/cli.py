@@ -227,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             sys.stdout.write(slack_manifest_yaml(settings, catalog))
             return 0
-        from bot.teams_package import write_teams_package
+        from bot.teams.package import write_teams_package
 
         write_teams_package(settings, catalog, args.out)
         print(f"wrote {args.out}")

@@ -52,11 +52,6 @@ class Problem:
         return f"{self.file}: {self.field}: {self.message}" if self.field else f"{self.file}: {self.message}"
 
 
-PLATFORM_NAMES: tuple[str, ...] = ("slack", "teams")
-"""The platform names ``config/`` may key links, member ids and targets by: those the
-bot has an adapter for. A new platform adds its name here."""
-
-
 class ConfigError(Exception):
     """The configuration is invalid; ``problems`` lists one line per mistake (``details``
     the same as ``Problem`` values, for JSON output)."""
@@ -241,14 +236,19 @@ def _routing_has_topics(routing: Routing) -> list[Problem]:
     return [Problem("routing.yaml", "routes", "no topics: every question would be answered with 'not sure'")]
 
 
-def load_catalog(config_dir: Path | str, *, platforms: Collection[str] = PLATFORM_NAMES,
+def load_catalog(config_dir: Path | str, *, platforms: Collection[str] | None = None,
                  warnings: list[Problem] | None = None) -> Catalog:
     """Read and validate every file under ``config_dir``; raise ``ConfigError`` listing
     every problem found, in each file and across files (not just the first).
 
-    ``platforms``: the names links, member ids and targets may use. ``warnings``
-    collects what still loads but should be rewritten (keys of an older shape); left
-    out, each is logged instead."""
+    ``platforms``: the names links, member ids and targets may use (by default those of
+    the platforms the bot has, ``bot.platforms.config_names``). ``warnings`` collects
+    what still loads but should be rewritten (keys of an older shape); left out, each is
+    logged instead."""
+    if platforms is None:
+        from bot.platforms import config_names
+
+        platforms = config_names()
     root = Path(config_dir)
     problems: list[Problem] = []
     found: list[Problem] = []

@@ -21,6 +21,12 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+import aiohttp
+
+from bot.background import Background
+from bot.metrics import Metrics
+from bot.pipeline import TurnPipeline
+from bot.platform import HttpRoute, Runtime
 from bot.services import build_services
 from bot.settings import Settings
 from cards.model import Button, Card, SelectInput, TextInput
@@ -30,7 +36,7 @@ from handlers.catalog import Catalog, Lang
 from handlers.escalation_records import Escalations
 from handlers.escalations import ACK, ASSIGN, REOPEN, RESOLVE, RESOLVE_SUBMIT, SHOW, team_card_for, team_translator
 from handlers.i18n import Translator
-from handlers.ports import Clock, Store, StoreUnavailable, Target
+from handlers.ports import Clock, Notifier, Store, StoreUnavailable, Target
 from handlers.router import Dispatcher
 from handlers.turn import CONSOLE, ConversationKind, FormErrors, Home, OpenForm, Reply, Response, Turn, TurnKind, Where
 
@@ -55,18 +61,61 @@ class ConsoleNotifier:
         return None
 
 
+class ConsolePlatform:
+    """The console as a platform (``bot.platform.Platform``): no routes, a notifier that
+    posts nothing, and terminal conversations run through the same turn pipeline."""
+
+    name = CONSOLE
+
+    def __init__(self) -> None:
+        self._notifier = ConsoleNotifier()
+        self._runtime: Runtime | None = None
+
+    def routes(self) -> tuple[HttpRoute, ...]:
+        return ()
+
+    @property
+    def notifier(self) -> Notifier:
+        return self._notifier
+
+    async def start(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    async def close(self) -> None:
+        return None
+
+    def conversation(self, out: TextIO, account: str, user: str, lang: str | None) -> Console:
+        """A terminal conversation in ``account``'s console channel, as ``user``."""
+        if self._runtime is None:
+            raise RuntimeError("the console platform is not started")
+        return Console(self._runtime.pipeline, out, account, user, lang)
+
+
+NAME = CONSOLE
+KEYED_IN_CONFIG = False
+"""Nothing in ``config/`` is keyed by the console: its conversation is an account id and
+its user an e-mail address (``bot.platforms.config_names``)."""
+
+
+def configured(settings: Settings) -> ConsolePlatform:
+    """Always there: a console conversation needs no settings, and a server sharing its
+    store owes the console's conversations nothing to post."""
+    return ConsolePlatform()
+
+
 class Console:
     """One terminal conversation in the account's console channel."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, clock: Clock, out: TextIO, account: str, user: str,
-                 lang: str | None, store: Store) -> None:
+    def __init__(self, pipeline: TurnPipeline, out: TextIO, account: str, user: str, lang: str | None) -> None:
+        catalog = pipeline.services.catalog
+        self.pipeline = pipeline
         self.catalog = catalog
         self.out = out
         self.where = Where(CONSOLE, "console", account, ConversationKind.CHANNEL)
         self.user = user
         self.locale = lang
-        self.services = build_services(settings, catalog, store, clock, console=True)
-        self.dispatcher = Dispatcher(build_router(), self.services)
+        self.services = pipeline.services
+        self.dispatcher = pipeline.dispatcher
         self.member = catalog.onboarding.member_for("console", user)
         known = catalog.account(account)
         self.lang: Lang = lang if lang in ("en", "fr") else (known.language if known else "en")  # type: ignore[assignment]
@@ -161,7 +210,7 @@ class Console:
         return match(self._index, question).explain()
 
     async def _dispatch(self, turn: Turn) -> None:
-        outcome = await self.dispatcher.dispatch(turn)
+        outcome = await self.pipeline.run(turn)
         if outcome.lang in ("en", "fr"):
             self.lang = outcome.lang  # type: ignore[assignment]
         if turn.kind is TurnKind.MESSAGE and outcome.intent == "ask":
@@ -200,27 +249,35 @@ class Console:
         t = Translator(self.catalog.onboarding.language, self.catalog.texts)
         return f"\n-> {lesson.topic}: {taught_line(t, lesson)}"
 
-    async def show(self, response: Response | object) -> None:
-        if isinstance(response, Reply):
-            if response.card is not None:
-                self._show_cards([response.card])
-            else:
-                self.say(terminal(response.text))
-        elif isinstance(response, OpenForm):
-            self.form = response
-            self.values = {}
-            self.say(render_form_text(response.form))
-            self.say(self.t("console.form_hint"))
-            self._prompt_next()
-        elif isinstance(response, FormErrors) and self.last_form is not None:
-            # The form stays open: keep what was right, ask again for what was not.
-            labels = {i.id: i.label for i in self.last_form.form.inputs}
-            self.say("\n".join(f"{labels.get(k, k)}: {terminal(v)}" for k, v in response.errors.items()))
-            self.form = self.last_form
-            self.values = {k: v for k, v in self.last_values.items() if k not in response.errors}
-            self._prompt_next()
-        elif isinstance(response, Home):
-            self._show_cards(list(response.cards))
+    async def show(self, response: Response) -> None:
+        """``response`` in the terminal (the console's ``bot.platform.Answer``)."""
+        await self.pipeline.answer(response, self)
+
+    async def reply(self, reply: Reply) -> None:
+        if reply.card is not None:
+            self._show_cards([reply.card])
+        else:
+            self.say(terminal(reply.text))
+
+    async def open_form(self, form: OpenForm) -> None:
+        self.form = form
+        self.values = {}
+        self.say(render_form_text(form.form))
+        self.say(self.t("console.form_hint"))
+        self._prompt_next()
+
+    async def form_errors(self, errors: FormErrors) -> None:
+        if self.last_form is None:
+            return
+        # The form stays open: keep what was right, ask again for what was not.
+        labels = {i.id: i.label for i in self.last_form.form.inputs}
+        self.say("\n".join(f"{labels.get(k, k)}: {terminal(v)}" for k, v in errors.errors.items()))
+        self.form = self.last_form
+        self.values = {k: v for k, v in self.last_values.items() if k not in errors.errors}
+        self._prompt_next()
+
+    async def home(self, home: Home) -> None:
+        self._show_cards(list(home.cards))
 
     def _prompt_next(self) -> None:
         """Ask for the next input: choices by number, Enter keeps what is shown in []."""
@@ -301,7 +358,20 @@ def _reader(read: Callable[[], str]) -> asyncio.Queue[str]:
 async def run_console(settings: Settings, catalog: Catalog, clock: Clock, account: str, user: str, lang: str | None, *,
                       store: Store, read_line: Callable[[], str] | None = None, out: TextIO = sys.stdout) -> None:
     """Talk until end of input (Ctrl-D); the caller turns Ctrl-C into a quiet exit."""
-    console = Console(settings, catalog, clock, out, account, user, lang, store)
+    services = build_services(settings, catalog, store, clock, console=True)
+    metrics, background = Metrics(), Background()
+    pipeline = TurnPipeline(CONSOLE, Dispatcher(build_router(), services), metrics, background)
+    platform = ConsolePlatform()
+    async with aiohttp.ClientSession() as session:
+        await platform.start(Runtime(settings, catalog, store, session, metrics, background, pipeline))
+        try:
+            await _converse(platform.conversation(out, account, user, lang), read_line, out)
+        finally:
+            await background.drain()
+            await platform.close()
+
+
+async def _converse(console: Console, read_line: Callable[[], str] | None, out: TextIO) -> None:
     await console.start()
     lines = _reader(read_line or sys.stdin.readline)
     while True:

@@ -1,4 +1,4 @@
-"""The Slack app manifest (and, in ``bot.teams_package``, the Teams app package),
+"""The Slack app manifest (and, in ``bot.teams.package``, the Teams app package),
 generated from the settings so every URL points at this deployment."""
 
 from __future__ import annotations

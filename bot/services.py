@@ -16,18 +16,6 @@ from handlers.limits import Limits
 from handlers.ports import Clock, Store
 
 
-def served_platforms(settings: Settings) -> frozenset[str]:
-    """The platforms this server can post to, as their settings switch them on."""
-    return frozenset(name for name, on in (("slack", settings.slack_enabled), ("teams", settings.teams_enabled)) if on)
-
-
-def command_formats(settings: Settings) -> dict[str, str]:
-    """How users type a command on each platform, for the handlers to show: Slack's
-    slash command as inline code; on Teams the words alone, in bold (its card markdown
-    has no inline code, and a message to the bot needs no command name)."""
-    return {"slack": f"`{settings.slack_command} {{words}}`", "teams": "**{words}**"}
-
-
 def build_services(
     settings: Settings,
     catalog: Catalog,
@@ -39,6 +27,7 @@ def build_services(
     wake_outbox: Callable[[], None] = lambda: None,
     report_error: Callable[[str, str], None] = lambda platform, where: None,
     meter: UsageMeter | None = None,
+    platforms: frozenset[str] | None = None,
 ) -> Services:
     """The services of one process.
 
@@ -46,7 +35,15 @@ def build_services(
     channel, so no per-minute or escalation limit applies; and the console posts to no
     platform itself, so team cards are queued for every team channel configured, for a
     server sharing the store to post.
+
+    ``platforms``: the names of the platforms this server serves (``bot.platforms``),
+    where it can post; by default those the settings switch on. How a command is typed
+    on each platform comes from the platforms too (``bot.platforms.command_formats``).
     """
+    from bot.platforms import command_formats, names
+
+    if not console and platforms is None:
+        platforms = names(settings)
     return Services(
         catalog=catalog,
         store=store,
@@ -57,6 +54,6 @@ def build_services(
         limits=Limits(0, 0, 0) if console else Limits(
             settings.rate_limit_per_user, settings.rate_limit_per_conversation, settings.rate_limit_escalations),
         report_error=report_error,
-        platforms=None if console else served_platforms(settings),
+        platforms=None if console else platforms,
         insights=InsightsOptions(settings.question_sample_days, meter or NoMeter()),
     )

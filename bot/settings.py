@@ -68,6 +68,45 @@ def _sentinels(raw: str) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
+def _text(env: Mapping[str, str], name: str, default: str = "") -> str:
+    """The variable without surrounding spaces; ``default`` when unset or blank."""
+    return env.get(name, "").strip() or default
+
+
+def _log_format(env: Mapping[str, str]) -> str:
+    log_format = _text(env, "LOG_FORMAT", "text").lower()
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"LOG_FORMAT must be 'json' or 'text', got {log_format!r}")
+    return log_format
+
+
+def _app_type(env: Mapping[str, str]) -> str:
+    app_type = _text(env, "MICROSOFT_APP_TYPE", "MultiTenant")
+    if app_type not in _APP_TYPES:
+        raise SettingsError(f"MICROSOFT_APP_TYPE must be one of {', '.join(_APP_TYPES)}, got {app_type!r}")
+    return app_type
+
+
+def _tenant_id(env: Mapping[str, str]) -> str:
+    tenant_id = _text(env, "MICROSOFT_APP_TENANT_ID")
+    if _app_type(env) == "SingleTenant" and _text(env, "MICROSOFT_APP_ID") and not tenant_id:
+        raise SettingsError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID (the only tenant it answers)")
+    return tenant_id
+
+
+def _public_url(env: Mapping[str, str], port: int) -> str:
+    public_url = _text(env, "PUBLIC_URL").rstrip("/") or f"http://localhost:{port}"
+    scheme, sep, rest = public_url.partition("://")
+    if not sep or scheme.lower() not in ("https", "http") or not rest:
+        raise SettingsError(f"PUBLIC_URL must be a full address such as https://bot.example.com, got {public_url!r}")
+    return public_url
+
+
+def _slack_api_url(env: Mapping[str, str]) -> str:
+    api_url = _text(env, "SLACK_API_URL", "https://slack.com/api/")
+    return api_url if api_url.endswith("/") else api_url + "/"
+
+
 @dataclass(frozen=True)
 class Settings:
     port: int = 3978
@@ -104,48 +143,32 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
-        if log_format not in ("text", "json"):
-            raise SettingsError(f"LOG_FORMAT must be 'json' or 'text', got {log_format!r}")
-        app_type = env.get("MICROSOFT_APP_TYPE", "").strip() or "MultiTenant"
-        if app_type not in _APP_TYPES:
-            raise SettingsError(f"MICROSOFT_APP_TYPE must be one of {', '.join(_APP_TYPES)}, got {app_type!r}")
-        tenant_id = env.get("MICROSOFT_APP_TENANT_ID", "").strip()
-        if app_type == "SingleTenant" and env.get("MICROSOFT_APP_ID", "").strip() and not tenant_id:
-            raise SettingsError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID (the only tenant it answers)")
         port = _int(env, "PORT", 3978)
-        public_url = env.get("PUBLIC_URL", "").strip().rstrip("/") or f"http://localhost:{port}"
-        scheme, sep, rest = public_url.partition("://")
-        if not sep or scheme.lower() not in ("https", "http") or not rest:
-            raise SettingsError(f"PUBLIC_URL must be a full address such as https://bot.example.com, got {public_url!r}")
-        api_url = env.get("SLACK_API_URL", "").strip() or "https://slack.com/api/"
-        if not api_url.endswith("/"):
-            api_url += "/"
         return cls(
             port=port,
-            host=env.get("HOST", "").strip() or "0.0.0.0",
-            public_url=public_url,
-            config_dir=Path(env.get("BOT_CONFIG_DIR", "").strip() or "config"),
-            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
-            log_format=log_format,
-            redis_url=env.get("REDIS_URL", "").strip(),
+            host=_text(env, "HOST", "0.0.0.0"),
+            public_url=_public_url(env, port),
+            config_dir=Path(_text(env, "BOT_CONFIG_DIR", "config")),
+            log_level=_text(env, "LOG_LEVEL", "INFO").upper(),
+            log_format=_log_format(env),
+            redis_url=_text(env, "REDIS_URL"),
             redis_sentinels=_sentinels(env.get("REDIS_SENTINELS", "")),
-            redis_sentinel_master=env.get("REDIS_SENTINEL_MASTER", "").strip() or "mymaster",
+            redis_sentinel_master=_text(env, "REDIS_SENTINEL_MASTER", "mymaster"),
             redis_cache_seconds=_seconds(env, "REDIS_CACHE_SECONDS", 5.0),
-            slack_signing_secret=Secret(env.get("SLACK_SIGNING_SECRET", "").strip()),
-            slack_bot_token=Secret(env.get("SLACK_BOT_TOKEN", "").strip()),
-            slack_api_url=api_url,
+            slack_signing_secret=Secret(_text(env, "SLACK_SIGNING_SECRET")),
+            slack_bot_token=Secret(_text(env, "SLACK_BOT_TOKEN")),
+            slack_api_url=_slack_api_url(env),
             slack_api_timeout=_seconds(env, "SLACK_API_TIMEOUT", 10.0) or 10.0,
-            state_dir=Path(env.get("STATE_DIR", "").strip() or ".bot-state"),
+            state_dir=Path(_text(env, "STATE_DIR", ".bot-state")),
             shutdown_drain_seconds=_seconds(env, "SHUTDOWN_DRAIN_SECONDS", 10.0),
-            microsoft_app_id=env.get("MICROSOFT_APP_ID", "").strip(),
-            microsoft_app_password=Secret(env.get("MICROSOFT_APP_PASSWORD", "").strip()),
-            microsoft_app_type=app_type,
-            microsoft_app_tenant_id=tenant_id,
+            microsoft_app_id=_text(env, "MICROSOFT_APP_ID"),
+            microsoft_app_password=Secret(_text(env, "MICROSOFT_APP_PASSWORD")),
+            microsoft_app_type=_app_type(env),
+            microsoft_app_tenant_id=_tenant_id(env),
             microsoft_allowed_tenants=tuple(t.strip().lower() for t in env.get("MICROSOFT_ALLOWED_TENANTS", "").split(",") if t.strip()),
-            botframework_openid_metadata_url=env.get("BOTFRAMEWORK_OPENID_METADATA_URL", "").strip(),
-            botframework_token_url=env.get("BOTFRAMEWORK_TOKEN_URL", "").strip(),
-            teams_dev_no_auth=env.get("TEAMS_DEV_NO_AUTH", "").strip() in ("1", "true", "yes"),
+            botframework_openid_metadata_url=_text(env, "BOTFRAMEWORK_OPENID_METADATA_URL"),
+            botframework_token_url=_text(env, "BOTFRAMEWORK_TOKEN_URL"),
+            teams_dev_no_auth=_text(env, "TEAMS_DEV_NO_AUTH") in ("1", "true", "yes"),
             rate_limit_per_user=_int(env, "RATE_LIMIT_PER_USER", 30),
             rate_limit_per_conversation=_int(env, "RATE_LIMIT_PER_CONVERSATION", 120),
             rate_limit_escalations=_int(env, "RATE_LIMIT_ESCALATIONS", 5),

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
+from typing import Any
 
 VERBATIM_OPEN = "\ue000"
 VERBATIM_CLOSE = "\ue001"
@@ -184,3 +185,51 @@ class Form:
     cancel_action: str = ""
     """Where the form shows in a conversation (a Teams card) rather than in a window
     with its own close control, its Cancel button runs this action."""
+
+
+def filled(form: Form, values: Mapping[str, str]) -> Form:
+    """``form`` with what the user typed as each input's value, so a form shown again
+    (with errors) loses nothing; a choice that is not one of the options is left out."""
+
+    def refill(inp: Input) -> Input:
+        value = values.get(inp.id)
+        if value is None:
+            return inp
+        if isinstance(inp, SelectInput):
+            return replace(inp, initial=value) if value in {c.value for c in inp.options} else inp
+        return replace(inp, initial=value)
+
+    return replace(form, inputs=tuple(refill(inp) for inp in form.inputs))
+
+
+def form_to_json(form: Form) -> dict[str, Any]:
+    """The form as plain JSON (kept in a store between a form's showing and its submit)."""
+    return {
+        "title": form.title, "action": form.action, "submit_label": form.submit_label,
+        "cancel_label": form.cancel_label, "intro": form.intro, "data": dict(form.data),
+        "cancel_action": form.cancel_action,
+        "inputs": [
+            {"select": True, **{k: v for k, v in asdict(inp).items() if k != "options"},
+             "options": [[c.value, c.label] for c in inp.options]} if isinstance(inp, SelectInput)
+            else {"select": False, **asdict(inp)}
+            for inp in form.inputs
+        ],
+    }
+
+
+def form_from_json(raw: Mapping[str, Any]) -> Form:
+    """What ``form_to_json`` wrote; ValueError if it is not that (KeyError, TypeError included)."""
+    try:
+        inputs: list[Input] = []
+        for item in raw["inputs"]:
+            fields = {k: v for k, v in item.items() if k != "select"}
+            if item["select"]:
+                fields["options"] = tuple(Choice(str(value), str(label)) for value, label in fields["options"])
+                inputs.append(SelectInput(**fields))
+            else:
+                inputs.append(TextInput(**fields))
+        return Form(title=raw["title"], action=raw["action"], inputs=tuple(inputs), submit_label=raw["submit_label"],
+                    cancel_label=raw["cancel_label"], intro=raw["intro"], data=dict(raw["data"]),
+                    cancel_action=raw["cancel_action"])
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a stored form ({type(exc).__name__})") from None

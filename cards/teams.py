@@ -44,11 +44,11 @@ from cards.typography import one_line, phone_label, tel_uri
 
 __all__ = (
     "CONTENT_TYPE",
-    "parse_invoke_value",
-    "parse_submit_value",
+    "markdown_text",
     "render_attachment",
     "render_card",
     "render_form",
+    "text_card",
 )
 
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -375,7 +375,23 @@ def _input(inp: TextInput | SelectInput) -> dict[str, Any]:
     return el
 
 
-def render_form(form: Form) -> dict[str, Any]:
+def _error_block(message: str) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": plain(message), "color": "Attention", "wrap": True, "spacing": "None", "size": "Small"}
+
+
+def _inputs_with_errors(inputs: Sequence[TextInput | SelectInput], errors: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The inputs, each error in red under its input (Adaptive Cards cannot show a
+    server-side error on an input itself); errors for no input go above them all."""
+    ids = {inp.id for inp in inputs}
+    body = [_error_block(message) for key, message in errors.items() if key not in ids]
+    for inp in inputs:
+        body.append(_input(inp))
+        if inp.id in errors:
+            body.append(_error_block(errors[inp.id]))
+    return body
+
+
+def render_form(form: Form, errors: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The form as an Adaptive Card with inputs and one submit ``Action.Execute``.
 
     Works inline in a chat or as the card of a Teams dialog (task module). Teams
@@ -383,6 +399,8 @@ def render_form(form: Form) -> dict[str, Any]:
     input id may not also be a data key (ValueError): the merge would lose one.
     A form with a ``cancel_action`` gets a Cancel button after the submit one; it
     sends no inputs, so Teams does not first insist on the required ones.
+    ``errors`` (input id to message): the form shown again after a refused submit
+    (``cards.model.filled`` keeps what was typed).
     """
     ids = [inp.id for inp in form.inputs]
     if len(set(ids)) != len(ids):
@@ -391,7 +409,7 @@ def render_form(form: Form) -> dict[str, Any]:
     if clash:
         raise ValueError(f"form {form.action!r}: input ids {clash} are also data keys")
     body = _body(form.title, [Text(form.intro)] if form.intro.strip() else [])
-    body.extend(_input(inp) for inp in form.inputs)
+    body.extend(_inputs_with_errors(form.inputs, errors or {}))
     submit = _execute(_one_line(form.submit_label) or _one_line(form.title), form.action, form.data, f"form {form.action!r}")
     actions = [submit]
     if form.cancel_action and _one_line(form.cancel_label):
@@ -402,63 +420,14 @@ def render_form(form: Form) -> dict[str, Any]:
     return _card(body, actions, _one_line(form.title))
 
 
-# ------------------------------------------------------------------------ parsing
+def text_card(text: str) -> dict[str, Any]:
+    """A text reply as a card, where only a card can go (replacing a submitted form)."""
+    return render_card(Card(title="", blocks=(Text(text),), fallback=text))
 
 
-def _as_str(value: object, where: str) -> str:
-    """An input value as text: inputs send strings, but a hand-made or older client
-    payload may carry numbers or booleans, which have one obvious text form."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
-    raise ValueError(f"{where} must be a string, number or boolean, got {type(value).__name__}")
-
-
-def _str_data(raw: object, where: str) -> dict[str, str]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise ValueError(f"{where} must be an object, got {type(raw).__name__}")
-    return {str(k): _as_str(v, f"{where}[{k!r}]") for k, v in raw.items()}
-
-
-def parse_invoke_value(value: object) -> tuple[str, dict[str, str]]:
-    """``(verb, data)`` from the ``value`` of an ``adaptiveCard/action`` invoke.
-
-    ``data`` is the button's data, or for a form ``form.data`` with the input values
-    merged in by Teams; every value comes back as a string. Anything not shaped like
-    an Action.Execute invoke raises ValueError.
-    """
-    if not isinstance(value, dict):
-        raise ValueError(f"invoke value must be an object, got {type(value).__name__}")
-    action = value.get("action")
-    if not isinstance(action, dict):
-        raise ValueError("invoke value has no 'action' object")
-    kind = action.get("type")
-    if kind != "Action.Execute":
-        raise ValueError(f"invoke action type must be 'Action.Execute', got {kind!r}")
-    verb = action.get("verb")
-    if not isinstance(verb, str) or not verb:
-        raise ValueError("invoke action has no verb")
-    return verb, _str_data(action.get("data"), "invoke action data")
-
-
-def parse_submit_value(value: object) -> tuple[str, dict[str, str]]:
-    """``(verb, data)`` from the ``value`` of a message sent by the Action.Submit
-    fallback: our data sits under ``data``, input values beside it, merged here the
-    way Teams merges them for Action.Execute so handlers see one shape."""
-    if not isinstance(value, dict):
-        raise ValueError(f"submit value must be an object, got {type(value).__name__}")
-    verb = value.get("verb")
-    if not isinstance(verb, str) or not verb:
-        raise ValueError("submit value has no verb")
-    data = _str_data(value.get("data"), "submit data")
-    for k, v in value.items():
-        if k not in ("verb", "data"):
-            data[str(k)] = _as_str(v, f"submit value[{k!r}]")
-    return verb, data
+def markdown_text(text: str) -> str:
+    """Neutral text as a Teams markdown message: ``**bold**`` and ``[label](url)`` are
+    already markdown; each line becomes its own paragraph, since hosts disagree on
+    whether a single newline breaks a line."""
+    lines = [line.rstrip() for line in text.split("\n")]
+    return "\n\n".join(line for line in lines if line.strip())

@@ -77,6 +77,14 @@ class Router:
         """Routes for turns that carry no command: installs, App Home, shortcuts."""
         self.special[kind] = route
 
+    def is_form(self, action: str) -> bool:
+        """Whether ``action`` submits a form (a platform whose forms are cards asks)."""
+        return action in self.submits
+
+    def answers(self, kind: TurnKind) -> bool:
+        """Whether a route answers turns of ``kind`` that carry no command (an install)."""
+        return kind in self.special
+
     def warm_up(self, prepare: Callable[[Catalog], object]) -> None:
         """Work to do once at start-up rather than on some customer's first turn."""
         self.warmups.append(prepare)

@@ -138,7 +138,7 @@ def team_on_fake(catalog: Catalog, fake: FakeBotFramework) -> Catalog:
 
 
 def teams_adapter(client: TestClient) -> Any:
-    return client.app[RUNNING].teams
+    return client.app[RUNNING].platform("teams")
 
 
 async def settle(client: TestClient) -> None:

@@ -44,7 +44,7 @@ async def test_no_errors_counted_on_a_normal_turn(slack_client):
 
 
 async def test_a_bug_in_the_slack_command_path_is_logged_counted_and_answered_politely(slack_client, monkeypatch, caplog):
-    monkeypatch.setattr(slack_client.app[RUNNING].slack, "_ack_body", boom)
+    monkeypatch.setattr(slack_client.app[RUNNING].platform("slack").replies, "ack_body", boom)
     resp = await post_signed(slack_client, command_body("team"))
     assert resp.status == 200
     body = await resp.json()
@@ -90,7 +90,7 @@ async def test_a_bug_in_a_teams_card_action_is_answered_politely_and_counted(tea
 
 @pytest.mark.parametrize("where", ["message", "invoke"])
 async def test_a_bug_in_the_teams_adapter_is_a_200_counted_with_its_traceback(teams_client, monkeypatch, caplog, where):
-    bot = teams_client.app[RUNNING].teams.bot
+    bot = teams_client.app[RUNNING].platform("teams").bot
     monkeypatch.setattr(bot, "_text_turn" if where == "message" else "_action_turn", boom)
     activity = channel_message(teams_client.fake, "<at>AM11 Onboarding</at> team") if where == "message" \
         else card_action(teams_client.fake, "gsd.show")

@@ -15,7 +15,7 @@ def settings(**env: str) -> Settings:
 
 def test_the_server_takes_limits_platforms_and_sample_days_from_the_settings(catalog, clock):
     services = build_services(settings(), catalog, MemoryStore(), clock)
-    assert services.platforms == frozenset({"slack"})
+    assert services.platforms == frozenset({"console", "slack"})  # bot.platforms: the console is always there
     assert services.limits == Limits(11, 22, 3)
     assert services.insights.sample_days == 7
     assert services.command_formats["slack"] == f"`{settings().slack_command} {{words}}`"

@@ -13,7 +13,9 @@ import aiohttp
 from bot.delivery import Deliverer
 from bot.metrics import Metrics
 from bot.stores.memory import MemoryStore
-from bot.teams import ConnectorPool, ConversationReferences, TeamsNotifier
+from bot.teams.connector import ConnectorPool
+from bot.teams.notifier import TeamsNotifier
+from bot.teams.state import ConversationReferences
 from cards.model import Card, Text
 from handlers.catalog import Catalog, Place
 from handlers.escalations import SUBMIT

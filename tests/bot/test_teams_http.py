@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from bot.pipeline import ATTEMPTS
 from cards.model import Card, Choice, Form, SelectInput, Text, TextInput
 from handlers.app import build_router
 from handlers.context import Context
@@ -344,7 +345,7 @@ async def test_every_activity_refreshes_the_reference_only_when_it_changed(teams
 async def test_notifier_posts_proactively_and_updates(teams_client):
     fake = teams_client.fake
     adapter = teams_adapter(teams_client)
-    ctx = Context(services=adapter.bot.dispatcher.services, lang="en", account=None, member=None, platform="teams")
+    ctx = Context(services=adapter.bot.pipeline.services, lang="en", account=None, member=None, platform="teams")
     card = help_card(ctx.card_view())  # any real card
     target = Target(platform="teams", conversation=ONBOARDING_CHANNEL, address={"service_url": fake.service_url})
     ref = await adapter.notifier.post(target, card)
@@ -390,9 +391,9 @@ async def test_notifier_maps_connector_errors(teams_client, failure, permanent, 
 async def test_notifier_timeout_is_transient(teams_client, monkeypatch):
     import aiohttp
 
-    import bot.teams as teams_module
+    import bot.teams.connector as connector_module
 
-    monkeypatch.setattr(teams_module, "_HTTP_TIMEOUT", aiohttp.ClientTimeout(total=0.2))
+    monkeypatch.setattr(connector_module, "HTTP_TIMEOUT", aiohttp.ClientTimeout(total=0.2))
     fake = teams_client.fake
     fake.fail("send", Failure(status=200, delay=1.0))
     with pytest.raises(DeliveryError) as info:
@@ -411,14 +412,15 @@ async def test_notifier_without_any_service_url_is_permanent(teams_client):
 
 async def test_a_connector_error_on_reply_is_logged_and_counted_not_a_500(teams_client, caplog):
     fake = teams_client.fake
-    fake.fail("reply", Failure(status=500))
+    fake.fail("reply", *[Failure(status=500)] * ATTEMPTS)  # every try of the reply fails
     resp = await post_activity(teams_client, channel_message(fake, "<at>AM11 Onboarding</at> team"))
     assert resp.status == 200
     await settle(teams_client)
     assert "sending a reply to Teams failed: bot connector HTTP 500" in caplog.text
     assert "fake-access-token" not in caplog.text and "Bearer" not in caplog.text
     metrics = await (await teams_client.get("/metrics")).text()
-    assert 'bot_outbound_failures_total{kind="post",platform="teams"} 1.0' in metrics
+    assert f'bot_outbound_failures_total{{kind="post",platform="teams"}} {float(ATTEMPTS)}' in metrics
+    assert len(fake.of("reply")) == ATTEMPTS
 
 
 async def test_a_rejected_token_is_fetched_again(teams_client):

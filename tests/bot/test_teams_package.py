@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.settings import Settings
-from bot.teams_package import PLACEHOLDER_APP_ID, PackageError, teams_manifest, write_teams_package
+from bot.teams.package import PLACEHOLDER_APP_ID, PackageError, teams_manifest, write_teams_package
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "5f0c7e2a-3b1d-4c9e-8a6f-0d2b4e6a8c10"

@@ -10,7 +10,7 @@ import pytest
 
 from botbuilder.schema import Activity
 
-from bot.teams_activity import bot_mentions, strip_mentions
+from bot.teams.activity import bot_mentions, strip_mentions
 from tests.fakes.botframework import DEMO_CHANNEL, channel_message
 from tests.fixtures_teams import botframework, post_activity, settle, teams_client  # noqa: F401 - fixtures
 from tests.payloads import load

@@ -7,7 +7,10 @@ import pytest
 from botbuilder.schema import Activity
 
 from bot.stores.memory import MemoryStore
-from bot.teams import ConnectorPool, ConversationReferences, TeamsNotifier, reference_of
+from bot.teams.activity import reference_of
+from bot.teams.connector import ConnectorPool
+from bot.teams.notifier import TeamsNotifier
+from bot.teams.state import ConversationReferences
 from cards.model import Card, Text
 from handlers.ports import DeliveryError, StoreUnavailable, Target
 from tests.fakes.botframework import TENANT_ID, channel_message

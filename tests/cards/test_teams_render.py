@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cards import teams
+from cards import teams, teams_actions
 from cards.model import (
     Button,
     Card,
@@ -319,17 +319,17 @@ def test_parse_invoke_round_trips_every_sample_button(name: str) -> None:
         if button.url:
             assert action["type"] == "Action.OpenUrl"
             continue
-        assert teams.parse_invoke_value(_invoke(action)) == (button.action, dict(button.data))
-        assert teams.parse_submit_value(action["fallback"]["data"]) == (button.action, dict(button.data))
+        assert teams_actions.parse_invoke_value(_invoke(action)) == (button.action, dict(button.data))
+        assert teams_actions.parse_submit_value(action["fallback"]["data"]) == (button.action, dict(button.data))
 
 
 def test_parse_invoke_of_a_form_merges_inputs() -> None:
     [submit] = teams.render_form(escalation_form())["actions"]
     inputs = {"subject": "XC-1042", "urgency": "high", "details": "", "callback": "+31"}
-    verb, data = teams.parse_invoke_value(_invoke(submit, inputs))
+    verb, data = teams_actions.parse_invoke_value(_invoke(submit, inputs))
     assert verb == "escalate.submit"
     assert data == {"account": "acme-logistics", "source": "team.card", **inputs}
-    assert teams.parse_submit_value({**submit["fallback"]["data"], **inputs}) == (verb, data)
+    assert teams_actions.parse_submit_value({**submit["fallback"]["data"], **inputs}) == (verb, data)
 
 
 @settings(max_examples=100, deadline=None)
@@ -339,13 +339,13 @@ def test_parse_invoke_of_a_form_merges_inputs() -> None:
 )
 def test_parse_invoke_round_trips_anything(verb: str, data: dict[str, str]) -> None:
     [action] = teams.render_card(Card("R", buttons=(Button("b", verb, data),)))["actions"]
-    assert teams.parse_invoke_value(json.loads(json.dumps(_invoke(action)))) == (verb, data)
+    assert teams_actions.parse_invoke_value(json.loads(json.dumps(_invoke(action)))) == (verb, data)
 
 
 def test_parse_invoke_stringifies_scalars() -> None:
     value = {"action": {"type": "Action.Execute", "verb": "v", "data": {"n": 3, "f": 1.5, "t": True, "z": None}}}
-    assert teams.parse_invoke_value(value) == ("v", {"n": "3", "f": "1.5", "t": "true", "z": ""})
-    assert teams.parse_invoke_value({"action": {"type": "Action.Execute", "verb": "v"}}) == ("v", {})
+    assert teams_actions.parse_invoke_value(value) == ("v", {"n": "3", "f": "1.5", "t": "true", "z": ""})
+    assert teams_actions.parse_invoke_value({"action": {"type": "Action.Execute", "verb": "v"}}) == ("v", {})
 
 
 @pytest.mark.parametrize(
@@ -370,13 +370,13 @@ def test_parse_invoke_stringifies_scalars() -> None:
 )
 def test_parse_invoke_rejects_garbage(value: object) -> None:
     with pytest.raises(ValueError):
-        teams.parse_invoke_value(value)
+        teams_actions.parse_invoke_value(value)
 
 
 @pytest.mark.parametrize("value", [None, [], {}, {"verb": ""}, {"verb": 1}, {"verb": "v", "data": []}, {"verb": "v", "x": {}}])
 def test_parse_submit_rejects_garbage(value: object) -> None:
     with pytest.raises(ValueError):
-        teams.parse_submit_value(value)
+        teams_actions.parse_submit_value(value)
 
 
 @settings(max_examples=200, deadline=None)
@@ -388,7 +388,7 @@ def test_parse_submit_rejects_garbage(value: object) -> None:
     )
 )
 def test_parsers_only_ever_raise_value_error(value: object) -> None:
-    for parse in (teams.parse_invoke_value, teams.parse_submit_value):
+    for parse in (teams_actions.parse_invoke_value, teams_actions.parse_submit_value):
         try:
             parse(value)
         except ValueError:
@@ -398,3 +398,38 @@ def test_parsers_only_ever_raise_value_error(value: object) -> None:
 def test_no_platform_imports() -> None:
     source = open(teams.__file__, encoding="utf-8").read()
     assert not re.search(r"^\s*(from|import)\s+(botbuilder|botframework|handlers|bot)\b", source, re.M)
+
+
+# ---------------------------------------------------------- a form shown again with errors
+
+
+def _errors_form():
+    from cards.model import Choice, Form, SelectInput, TextInput
+
+    return Form(title="Report", action="x.submit", submit_label="Send", cancel_label="Cancel", data={"origin": "t"},
+                inputs=(TextInput("subject", "Subject"),
+                        SelectInput("urgency", "Urgency", (Choice("normal", "Normal"), Choice("urgent", "Urgent")))))
+
+
+def test_a_form_shown_again_keeps_what_was_typed_with_each_error_under_its_input():
+    from cards.model import filled
+
+    form = filled(_errors_form(), {"subject": "Badges", "urgency": "not-an-option", "origin": "t"})
+    card = teams.render_form(form, {"urgency": "Pick one.", "other": "Something else."})
+    body = card["body"]
+    ids = [el.get("id") or el.get("text") for el in body]
+    assert ids.index("Something else.") < ids.index("subject")  # an error for no input goes above them
+    assert ids.index("Pick one.") == ids.index("urgency") + 1
+    subject = next(el for el in body if el.get("id") == "subject")
+    urgency = next(el for el in body if el.get("id") == "urgency")
+    assert subject["value"] == "Badges" and "value" not in urgency  # a value that is no option is not kept
+    assert_valid_adaptive(card)
+
+
+def test_a_form_kept_between_showing_and_submit_comes_back_the_same():
+    from cards.model import form_from_json, form_to_json
+
+    form = _errors_form()
+    assert form_from_json(json.loads(json.dumps(form_to_json(form)))) == form
+    with pytest.raises(ValueError):
+        form_from_json({"title": "no inputs"})

@@ -18,10 +18,8 @@ from typing import Any
 
 from botbuilder.schema import Activity
 
+from bot.teams import NAME
 from handlers.turn import ConversationKind, Where
-
-PLATFORM = "teams"
-"""This platform's name: in turns, store keys, and the keys of ``config/`` (links, member ids, targets)."""
 
 _AT_TAG = re.compile(r"<at\b[^>]*>(.*?)</at\s*>", re.IGNORECASE | re.DOTALL)
 _LEADING_AT = re.compile(r"^\s*<at\b[^>]*>.*?</at\s*>", re.IGNORECASE | re.DOTALL)
@@ -77,7 +75,7 @@ def tenant_of(activity: Activity) -> str:
 
 
 def where_of(activity: Activity) -> Where:
-    return Where(PLATFORM, tenant_of(activity), conversation_id(activity), conversation_kind(activity))
+    return Where(NAME, tenant_of(activity), conversation_id(activity), conversation_kind(activity))
 
 
 def user_of(activity: Activity) -> tuple[str, str]:
@@ -175,3 +173,22 @@ def is_mentioned(activity: Activity, mentions: Sequence[Mapping[str, Any]]) -> b
     if mentions:
         return True
     return not entities(activity, "mention") and bool(_LEADING_AT.match(activity.text or ""))
+
+
+def addressable(activity: Activity) -> bool:
+    """Whether a reply has somewhere to go: a conversation and a service URL."""
+    return bool(conversation_id(activity) and activity.service_url)
+
+
+def reference_of(activity: Activity) -> dict[str, str]:
+    """What a proactive message needs later (``bot.teams.state.ConversationReferences``)."""
+    recipient = activity.recipient
+    return {
+        "service_url": str(activity.service_url or ""),
+        "conversation_id": conversation_id(activity),
+        "tenant_id": tenant_of(activity),
+        "bot_id": str(getattr(recipient, "id", "") or ""),
+        "bot_name": str(getattr(recipient, "name", "") or ""),
+        "channel_id": str(activity.channel_id or ""),
+        "conversation_type": conversation_kind(activity).value,
+    }

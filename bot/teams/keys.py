@@ -1,7 +1,7 @@
 """The Bot Framework's token signing keys, fetched with aiohttp, parsed once, one fetch at a time.
 
 Replaces the SDK's ``_OpenIdMetadata`` (blocking ``requests`` on the event loop, a
-process-wide cache, IndexError on an unknown key id). ``bot.teams`` hands it to the
+process-wide cache, IndexError on an unknown key id). ``bot.teams.authentication`` hands it to the
 SDK's ``JwtTokenExtractor`` as its metadata source.
 """
 
