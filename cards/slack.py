@@ -23,7 +23,6 @@ Identifiers we own:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,11 +39,26 @@ from cards.model import (
     Text,
     TextInput,
 )
-from cards.text import SHRINK_STEPS, Span, button_rows, parse_inline, plain, render_text, shortened, split_lines
-from cards.typography import one_line, phone_label, tel_uri
+from cards.slack_mrkdwn import (
+    ELLIPSIS,
+    ZWSP,
+    esc,
+    esc_url,
+    line_mrkdwn,
+    mrkdwn_block,
+    mrkdwn_chunks,
+    mrkdwn_fit,
+    plain_line,
+    plain_text,
+    truncate,
+)
+from cards.slack_parse import ACTION_PREFIX, LINK_PREFIX, is_link_action, parse_action, parse_view_submission
+from cards.text import SHRINK_STEPS, Span, button_rows, parse_inline, render_text, shortened
+from cards.typography import phone_label, tel_uri
 
 __all__ = (
     "is_link_action",
+    "mrkdwn_chunks",
     "parse_action",
     "parse_view_submission",
     "render_home",
@@ -56,7 +70,7 @@ __all__ = (
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_HEADER = 150
-MAX_SECTION_TEXT = 3000
+MAX_SECTION_TEXT = 3000  # also in cards.slack_mrkdwn, which cuts text to it
 MAX_CONTEXT_TEXT = 2000
 MAX_FIELD_TEXT = 2000
 MAX_FIELDS = 10
@@ -80,203 +94,7 @@ BUTTONS_PER_ROW = 5
 # Width of a message's content column on a laptop-sized Slack window, in pixels.
 ROW_BUDGET_PX = 590
 
-ACTION_PREFIX = "ob:"
-LINK_PREFIX = "ob-link:"
-ELLIPSIS = "…"
-ZWSP = "\u200b"
 
-_INDEX = re.compile(r"\d+(?:-\d+)?")
-_WORD = re.compile(r"\S+\s*|\s+")
-_SENTENCE_END = (".", "!", "?", "…", ";")
-
-
-# --------------------------------------------------------------------------- text
-
-
-def _esc(text: str) -> str:
-    """Slack's three control characters, escaped as its docs require for user text.
-
-    Without this a customer name with ``<!channel>`` or ``<https://evil|bank>`` in it
-    would become a mention or a disguised link.
-    """
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-_FORMATTING = re.compile(r"([*_~`])")
-
-
-def _esc_typed(text: str) -> str:
-    """What a person typed, as mrkdwn that shows it as typed: Slack's three control
-    characters escaped (no mention, no ``<url|label>`` link), and a zero-width space on
-    both sides of each formatting character, so ``*x*``, ``_x_``, ``~x~`` and code
-    marks stay literal; a ``>`` that starts a line is kept from quoting the same way.
-    A bare URL stays one, and Slack shows it as its real target."""
-    escaped = _FORMATTING.sub(ZWSP + r"\1" + ZWSP, _esc(text))
-    return ZWSP + escaped if escaped.startswith("&gt;") else escaped
-
-
-def _esc_url(url: str) -> str:
-    """A URL inside ``<url|label>``: ``|`` would end it, so it is percent-encoded."""
-    return _esc(url).replace("|", "%7C")
-
-
-def _truncate(text: str, limit: int) -> str:
-    """Cut to ``limit`` characters, ending with an ellipsis when anything was cut.
-
-    The cut goes back to the last word boundary when one is in the last third, since
-    "Envoyer à l'équipe de…" reads better than "Envoyer à l'équipe de c…".
-    """
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    space = head.rfind(" ")
-    if space >= (limit * 2) // 3 and not text[limit - 1].isspace():
-        head = head[:space]
-    return head.rstrip(" ,;:-–—") + ELLIPSIS
-
-
-def _plain_line(text: str) -> str:
-    """Markup and line breaks removed: for plain_text objects that show one line."""
-    return one_line(plain(text))
-
-
-def _plain_text(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _truncate(_plain_line(text), limit), "emoji": True}
-
-
-def _line_mrkdwn(spans: Sequence[Span]) -> str:
-    """One line of spans as Slack mrkdwn.
-
-    Slack bold is ``*x*`` and only works when the asterisks touch the text and sit on
-    word boundaries, so surrounding spaces are moved outside the markers and a
-    zero-width space separates a marker from a letter right next to it (``**AM11**s``).
-    """
-    merged: list[Span] = []
-    for s in spans:  # words of one bold run must close once, not per word
-        if (merged and s.url is None and merged[-1].url is None and merged[-1].bold == s.bold
-                and merged[-1].verbatim == s.verbatim):
-            merged[-1] = Span(merged[-1].text + s.text, s.bold, None, s.verbatim)
-        else:
-            merged.append(s)
-    pieces: list[tuple[str, bool]] = []  # (mrkdwn, wrapped in bold markers)
-    for s in merged:
-        text = _esc_typed(s.text) if s.verbatim else _esc(s.text)
-        body = f"<{_esc_url(s.url)}|{text}>" if s.url else text
-        if not s.bold:
-            pieces.append((body, False))
-            continue
-        core = body.strip()
-        if not core:
-            pieces.append((body, False))
-            continue
-        lead = body[: len(body) - len(body.lstrip())]
-        trail = body[len(body.rstrip()) :]
-        if lead:
-            pieces.append((lead, False))
-        pieces.append((f"*{core}*", True))
-        if trail:
-            pieces.append((trail, False))
-    out: list[str] = []
-    for i, (text, bold) in enumerate(pieces):
-        if bold and out and out[-1] and (out[-1][-1].isalnum() or out[-1][-1] == "*"):
-            out.append(ZWSP)
-        out.append(text)
-        nxt = pieces[i + 1][0] if i + 1 < len(pieces) else ""
-        if bold and nxt and (nxt[0].isalnum() or nxt[0] == "*"):
-            out.append(ZWSP)
-    return "".join(out)
-
-
-def _atoms(spans: Sequence[Span]) -> list[Span]:
-    """Spans cut into words (a link stays whole), the units a long line may break at."""
-    out: list[Span] = []
-    for s in spans:
-        if s.url:
-            out.append(s)
-        else:
-            out.extend(Span(m.group(0), s.bold, None, s.verbatim) for m in _WORD.finditer(s.text))
-    return out
-
-
-def _cut_atom(atom: Span, limit: int) -> list[Span]:
-    """An atom too long for ``limit`` on its own, cut by characters (a 4000-character
-    token is garbage anyway; keeping it readable beats rejecting the card)."""
-    if atom.url and len(_line_mrkdwn([Span(atom.text[:1], atom.bold, atom.url, atom.verbatim)])) > limit:
-        atom = Span(atom.text, atom.bold, None, atom.verbatim)  # a URL longer than the limit cannot be a link
-    pieces: list[Span] = []
-    rest = atom.text
-    while rest:
-        lo, hi = 1, len(rest)
-        while lo < hi:  # longest prefix whose rendering fits
-            mid = (lo + hi + 1) // 2
-            if len(_line_mrkdwn([Span(rest[:mid], atom.bold, atom.url, atom.verbatim)])) <= limit:
-                lo = mid
-            else:
-                hi = mid - 1
-        pieces.append(Span(rest[:lo], atom.bold, atom.url, atom.verbatim))
-        rest = rest[lo:]
-    return pieces
-
-
-def _split_line(spans: Sequence[Span], limit: int) -> list[str]:
-    """A line longer than ``limit`` once rendered, broken between words."""
-    units: list[str] = []
-    group: list[Span] = []
-    for atom in _atoms(spans):
-        candidates = [atom] if len(_line_mrkdwn([atom])) <= limit else _cut_atom(atom, limit)
-        for a in candidates:
-            while group and len(_line_mrkdwn([*group, a]).rstrip()) > limit:
-                # Prefer ending the piece at the last sentence end in its second half.
-                cut = len(group)
-                for j in range(len(group) - 1, len(group) // 2 - 1, -1):
-                    if group[j].url is None and group[j].text.rstrip().endswith(_SENTENCE_END):
-                        cut = j + 1
-                        break
-                units.append(_line_mrkdwn(group[:cut]).rstrip())
-                group = group[cut:]
-            group.append(a)
-    if group:
-        units.append(_line_mrkdwn(group).rstrip())
-    return units
-
-
-def mrkdwn_chunks(text: str, limit: int = MAX_SECTION_TEXT) -> list[str]:
-    """Neutral text as Slack mrkdwn, in pieces of at most ``limit`` characters.
-
-    Breaks fall between lines where possible and between words otherwise, never inside
-    a link, an escape or a bold run, so every piece renders on its own. Empty input
-    gives no pieces (Slack rejects empty text objects).
-    """
-    units: list[str] = []
-    for line in split_lines(parse_inline(text)):
-        rendered = _line_mrkdwn(line).rstrip()
-        units.extend([rendered] if len(rendered) <= limit else _split_line(line, limit))
-    chunks: list[str] = []
-    current: str | None = None
-    for unit in units:
-        if current is None:
-            current = unit
-        elif len(current) + 1 + len(unit) <= limit:
-            current += "\n" + unit
-        else:
-            chunks.append(current)
-            current = unit
-    if current is not None:
-        chunks.append(current)
-    # Slack trims a text's ends anyway; trimming here keeps the length check honest.
-    return [c.strip() for c in chunks if c.strip()]
-
-
-def _mrkdwn_fit(text: str, limit: int) -> str:
-    """Neutral text as one mrkdwn string of at most ``limit`` characters (ellipsis if cut)."""
-    chunks = mrkdwn_chunks(text, limit - 1)
-    if not chunks:
-        return ""
-    return chunks[0] if len(chunks) == 1 else chunks[0] + ELLIPSIS
-
-
-def _mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": text}
 
 
 # ------------------------------------------------------------------------ buttons
@@ -294,7 +112,7 @@ def _string_map(data: Mapping[str, str], what: str) -> dict[str, str]:
 
 def _button(button: Button, index: str) -> dict[str, Any]:
     """One button element; ``index`` makes its action_id unique in the surface."""
-    el: dict[str, Any] = {"type": "button", "text": _plain_text(button.label, MAX_BUTTON_TEXT)}
+    el: dict[str, Any] = {"type": "button", "text": plain_text(button.label, MAX_BUTTON_TEXT)}
     if button.url:
         if len(button.url) > MAX_URL:
             raise ValueError(f"button {button.label!r}: url is {len(button.url)} characters, Slack allows {MAX_URL}")
@@ -356,14 +174,14 @@ def _text_blocks(block: Text) -> list[dict[str, Any]]:
         typed = "".join(s.text for s in spans).strip().replace("<", "<" + ZWSP)
         return [{"type": "section", "text": {"type": "plain_text", "text": typed[i : i + MAX_SECTION_TEXT], "emoji": False}}
                 for i in range(0, len(typed), MAX_SECTION_TEXT) if typed[i : i + MAX_SECTION_TEXT].strip()]
-    return [{"type": "section", "text": _mrkdwn(chunk)} for chunk in mrkdwn_chunks(block.text)]
+    return [{"type": "section", "text": mrkdwn_block(chunk)} for chunk in mrkdwn_chunks(block.text)]
 
 
 def _field(label: str, value: str) -> str | None:
     """``*label*`` over the value, within the 2000-character field limit."""
-    head = _line_mrkdwn([Span(_truncate(_plain_line(label), 200), True)]) if label.strip() else ""
+    head = line_mrkdwn([Span(truncate(plain_line(label), 200), True)]) if label.strip() else ""
     room = MAX_FIELD_TEXT - len(head) - 1
-    body = _mrkdwn_fit(value, room) if value.strip() else ""
+    body = mrkdwn_fit(value, room) if value.strip() else ""
     text = "\n".join(x for x in (head, body) if x)
     return text or None
 
@@ -371,7 +189,7 @@ def _field(label: str, value: str) -> str | None:
 def _fields_blocks(block: Fields) -> list[dict[str, Any]]:
     texts = [t for t in (_field(label, value) for label, value in block.items) if t]
     return [
-        {"type": "section", "fields": [_mrkdwn(t) for t in texts[i : i + MAX_FIELDS]]}
+        {"type": "section", "fields": [mrkdwn_block(t) for t in texts[i : i + MAX_FIELDS]]}
         for i in range(0, len(texts), MAX_FIELDS)
     ]
 
@@ -381,39 +199,39 @@ def _contact_blocks(c: Contact) -> list[dict[str, Any]]:
     kept on one line); what to ask them goes in a context block below, smaller and
     grey, so the eye finds names and addresses first. A dash rather than a colon
     between role and name: it reads the same in French, which spaces its colons."""
-    role, name = _truncate(_plain_line(c.role), 200), _truncate(_plain_line(c.name), 200)
+    role, name = truncate(plain_line(c.role), 200), truncate(plain_line(c.name), 200)
     if role and name:
-        head = _line_mrkdwn([Span(role, True), Span(" — " + name)])
+        head = line_mrkdwn([Span(role, True), Span(" — " + name)])
     else:
-        head = _line_mrkdwn([Span(role or name, True)]) if (role or name) else ""
+        head = line_mrkdwn([Span(role or name, True)]) if (role or name) else ""
     reach = []
     if c.email.strip():
         email = c.email.strip()
-        reach.append(f"<mailto:{_esc_url(email)}|{_esc(email)}>")
+        reach.append(f"<mailto:{esc_url(email)}|{esc(email)}>")
     if c.phone.strip():
         uri = tel_uri(c.phone)
-        label = _esc(phone_label(c.phone))
+        label = esc(phone_label(c.phone))
         reach.append(f"<{uri}|{label}>" if uri else label)
     text = "\n".join(x for x in (head, "  ·  ".join(reach)) if x)
     blocks: list[dict[str, Any]] = []
     if text:
-        blocks.append({"type": "section", "text": _mrkdwn(_truncate(text, MAX_SECTION_TEXT))})
+        blocks.append({"type": "section", "text": mrkdwn_block(truncate(text, MAX_SECTION_TEXT))})
     if c.about.strip():
         blocks.extend(_context(chunk) for chunk in mrkdwn_chunks(c.about, MAX_CONTEXT_TEXT))
     return blocks
 
 
 def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_mrkdwn(text)]}
+    return {"type": "context", "elements": [mrkdwn_block(text)]}
 
 
 def _card_blocks(card: Card, prefix: str) -> list[dict[str, Any]]:
     """The blocks of one card; ``prefix`` goes before button indexes (home views)."""
     blocks: list[dict[str, Any]] = []
-    if _plain_line(card.title):
+    if plain_line(card.title):
         # The title itself, not its plain form: plain text is not parsed again, so a
         # typed "[label](url)" would otherwise lose its URL.
-        blocks.append({"type": "header", "text": _plain_text(card.title, MAX_HEADER)})
+        blocks.append({"type": "header", "text": plain_text(card.title, MAX_HEADER)})
     previous_contact = False
     for block in card.blocks:
         if previous_contact and blocks and not isinstance(block, Divider) and blocks[-1]["type"] != "divider":
@@ -444,7 +262,7 @@ def _card_blocks(card: Card, prefix: str) -> list[dict[str, Any]]:
 def _fallback(card: Card) -> str:
     """Top-level ``text``: what notifications and screen readers show."""
     source = card.fallback.strip() or card.title.strip() or render_text(card)
-    return _mrkdwn_fit(source, MAX_FALLBACK_TEXT) or _esc(_plain_line(card.title)) or ELLIPSIS
+    return mrkdwn_fit(source, MAX_FALLBACK_TEXT) or esc(plain_line(card.title)) or ELLIPSIS
 
 
 def render_message(card: Card) -> dict[str, Any]:
@@ -487,7 +305,7 @@ def render_home(cards: Sequence[Card]) -> dict[str, Any]:
 def _option(value: str, label: str) -> dict[str, Any]:
     if not value or len(value) > MAX_OPTION_VALUE:
         raise ValueError(f"select option value {value[:40]!r} must be 1..{MAX_OPTION_VALUE} characters")
-    return {"text": _plain_text(label or value, MAX_OPTION_TEXT), "value": value}
+    return {"text": plain_text(label or value, MAX_OPTION_TEXT), "value": value}
 
 
 def _input_block(inp: TextInput | SelectInput) -> dict[str, Any]:
@@ -501,7 +319,7 @@ def _input_block(inp: TextInput | SelectInput) -> dict[str, Any]:
                 raise ValueError(f"input {inp.id!r}: max_length must be 1..{MAX_INPUT_LENGTH}")
             element["max_length"] = inp.max_length
         if inp.placeholder.strip():
-            element["placeholder"] = _plain_text(inp.placeholder, MAX_PLACEHOLDER)
+            element["placeholder"] = plain_text(inp.placeholder, MAX_PLACEHOLDER)
         if inp.initial:
             element["initial_value"] = inp.initial
     elif isinstance(inp, SelectInput):
@@ -510,7 +328,7 @@ def _input_block(inp: TextInput | SelectInput) -> dict[str, Any]:
         options = [_option(c.value, c.label) for c in inp.options]
         element = {"type": "static_select", "action_id": inp.id, "options": options}
         if inp.placeholder.strip():
-            element["placeholder"] = _plain_text(inp.placeholder, MAX_PLACEHOLDER)
+            element["placeholder"] = plain_text(inp.placeholder, MAX_PLACEHOLDER)
         if inp.initial is not None:
             chosen = [o for o in options if o["value"] == inp.initial]
             if not chosen:
@@ -521,7 +339,7 @@ def _input_block(inp: TextInput | SelectInput) -> dict[str, Any]:
     return {
         "type": "input",
         "block_id": inp.id,
-        "label": _plain_text(inp.label or inp.id, MAX_LABEL),
+        "label": plain_text(inp.label or inp.id, MAX_LABEL),
         "element": element,
         "optional": not inp.required,
     }
@@ -533,7 +351,7 @@ def render_modal(form: Form) -> dict[str, Any]:
     ``form.data`` travels in ``private_metadata`` because Slack returns it untouched
     with the submission, which keeps the bot stateless between open and submit.
     """
-    if not _plain_line(form.title):
+    if not plain_line(form.title):
         raise ValueError("a Slack modal needs a title")
     callback_id = f"{ACTION_PREFIX}{form.action}"
     if not form.action or len(callback_id) > MAX_CALLBACK_ID:
@@ -544,114 +362,18 @@ def render_modal(form: Form) -> dict[str, Any]:
     ids = [inp.id for inp in form.inputs]
     if len(set(ids)) != len(ids):
         raise ValueError(f"form {form.action!r}: input ids must be unique, got {ids}")
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": _mrkdwn(c)} for c in mrkdwn_chunks(form.intro)]
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": mrkdwn_block(c)} for c in mrkdwn_chunks(form.intro)]
     blocks.extend(_input_block(inp) for inp in form.inputs)
     if len(blocks) > MAX_VIEW_BLOCKS:
         raise ValueError(f"form {form.action!r} needs {len(blocks)} blocks; Slack allows {MAX_VIEW_BLOCKS}")
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback_id,
-        "title": _plain_text(form.title, MAX_VIEW_TEXT),
-        "submit": _plain_text(form.submit_label or form.title, MAX_VIEW_TEXT),
+        "title": plain_text(form.title, MAX_VIEW_TEXT),
+        "submit": plain_text(form.submit_label or form.title, MAX_VIEW_TEXT),
     }
-    if _plain_line(form.cancel_label):  # else Slack shows its own, translated "Cancel"
-        view["close"] = _plain_text(form.cancel_label, MAX_VIEW_TEXT)
+    if plain_line(form.cancel_label):  # else Slack shows its own, translated "Cancel"
+        view["close"] = plain_text(form.cancel_label, MAX_VIEW_TEXT)
     view["private_metadata"] = metadata
     view["blocks"] = blocks
     return view
-
-
-# ------------------------------------------------------------------------ parsing
-
-
-def _loads_object(raw: object, what: str) -> dict[str, Any]:
-    if not isinstance(raw, str):
-        raise ValueError(f"{what} must be a JSON string, got {type(raw).__name__}")
-    try:
-        obj = json.loads(raw)
-    except ValueError as e:  # JSONDecodeError, and RecursionError-free for our sizes
-        raise ValueError(f"{what} is not valid JSON: {e}") from None
-    if not isinstance(obj, dict):
-        raise ValueError(f"{what} must be a JSON object, got {type(obj).__name__}")
-    return obj
-
-
-def _checked_data(raw: object, what: str) -> dict[str, str]:
-    if not isinstance(raw, dict):
-        raise ValueError(f"{what} must be an object, got {type(raw).__name__}")
-    for k, v in raw.items():
-        if not isinstance(v, str):
-            raise ValueError(f"{what}: value of {k!r} must be a string, got {type(v).__name__}")
-    return dict(raw)
-
-
-def is_link_action(action_id: object) -> bool:
-    """True for a link button's click: acknowledge it, there is nothing to run."""
-    return isinstance(action_id, str) and action_id.startswith(LINK_PREFIX)
-
-
-def parse_action(action_id: object, value: object) -> tuple[str, dict[str, str]]:
-    """``(action, data)`` from a ``block_actions`` button press we rendered.
-
-    The value is authoritative; the action in the action_id must agree with it, which
-    catches a value pasted from another button. Anything else raises ValueError.
-    """
-    if not isinstance(action_id, str) or not action_id.startswith(ACTION_PREFIX):
-        raise ValueError(f"action_id {action_id!r} is not one of ours (expected 'ob:<action>:<index>')")
-    action_in_id, sep, index = action_id[len(ACTION_PREFIX) :].rpartition(":")
-    if not sep or not action_in_id or not _INDEX.fullmatch(index):
-        raise ValueError(f"action_id {action_id!r} is malformed (expected 'ob:<action>:<index>')")
-    payload = _loads_object(value, "button value")
-    action = payload.get("a")
-    if not isinstance(action, str) or not action:
-        raise ValueError("button value has no action ('a')")
-    if action != action_in_id:
-        raise ValueError(f"button value action {action!r} does not match action_id {action_id!r}")
-    return action, _checked_data(payload.get("d", {}), "button value data ('d')")
-
-
-def _input_value(element: object, where: str) -> str:
-    if not isinstance(element, dict):
-        raise ValueError(f"{where} must be an object")
-    kind = element.get("type")
-    if kind == "plain_text_input":
-        v = element.get("value")
-        if v is None:
-            return ""
-        if not isinstance(v, str):
-            raise ValueError(f"{where}: value must be a string")
-        return v
-    if kind == "static_select":
-        opt = element.get("selected_option")
-        if opt is None:
-            return ""
-        if not isinstance(opt, dict) or not isinstance(opt.get("value"), str):
-            raise ValueError(f"{where}: selected_option must be an object with a string value")
-        return opt["value"]
-    raise ValueError(f"{where}: unsupported input type {kind!r}")
-
-
-def parse_view_submission(view: object) -> tuple[str, dict[str, str], dict[str, str]]:
-    """``(action, data, values)`` from the ``view`` of a ``view_submission``.
-
-    ``values`` maps each input id to what the user entered ("" for an optional input
-    left empty). Anything not shaped like a modal we rendered raises ValueError.
-    """
-    if not isinstance(view, dict):
-        raise ValueError(f"view must be an object, got {type(view).__name__}")
-    callback_id = view.get("callback_id")
-    if not isinstance(callback_id, str) or not callback_id.startswith(ACTION_PREFIX) or len(callback_id) == len(ACTION_PREFIX):
-        raise ValueError(f"callback_id {callback_id!r} is not one of ours (expected 'ob:<action>')")
-    action = callback_id[len(ACTION_PREFIX) :]
-    metadata = view.get("private_metadata")
-    data = _checked_data(_loads_object(metadata, "private_metadata") if metadata else {}, "private_metadata")
-    state = view.get("state")
-    if not isinstance(state, dict) or not isinstance(state.get("values"), dict):
-        raise ValueError("view has no state.values")
-    values: dict[str, str] = {}
-    for block_id, actions in state["values"].items():
-        if not isinstance(actions, dict):
-            raise ValueError(f"state.values[{block_id!r}] must be an object")
-        for action_id, element in actions.items():
-            values[str(action_id)] = _input_value(element, f"state.values[{block_id!r}][{action_id!r}]")
-    return action, data, values

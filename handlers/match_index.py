@@ -301,13 +301,17 @@ def _look_up(index: Index, token: str) -> dict[str, bool]:
     """Exact or plural forms first; failing that (or when they are only words of the
     special groups), a shared crude root; failing both, the closest forms within the
     typos the word's length allows."""
-    found = {lemma_: False for form in singulars(token) for lemma_ in index.forms.get(form, ())}
+    # The word's own lemma first, then its synonyms in order: which keyword a word is
+    # credited to (what ``why`` shows) must not depend on the hash seed.
+    own = set(singulars(token))
+    found = {lemma_: False for form in singulars(token)
+             for lemma_ in sorted(index.forms.get(form, ()), key=lambda each: (each not in own, each))}
     if len(token) >= 5 and found.keys() <= index.special_only:
         # a word of the urgency groups only ("fails") may share a topic word's root ("failed")
-        found.update({lemma_: False for lemma_ in index.stems.get(stem(token), ())})
+        found.update({lemma_: False for lemma_ in sorted(index.stems.get(stem(token), ()))})
     if found:
         return found
-    return {lemma_: True for form in sorted(_closest(index, token)) for lemma_ in index.forms[form]}
+    return {lemma_: True for form in sorted(_closest(index, token)) for lemma_ in sorted(index.forms[form])}
 
 
 def _closest(index: Index, token: str) -> set[str]:

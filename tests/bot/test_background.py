@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.background import Background
+from tests.wait import quiet_for
 
 
 async def test_past_the_limit_spawn_waits_for_a_free_slot():
@@ -19,7 +20,7 @@ async def test_past_the_limit_spawn_waits_for_a_free_slot():
     await background.spawn(job(1))
     await background.spawn(job(2))
     third = asyncio.ensure_future(background.spawn(job(3)))
-    await asyncio.sleep(0.05)
+    await quiet_for(0.05)  # the third spawn would return at once if it were not held back
     assert not third.done() and background.pending == 2  # the caller is held back
     release.set()
     await asyncio.wait_for(third, 1)

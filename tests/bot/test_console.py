@@ -3,6 +3,8 @@ Ctrl-D), assertions on what it prints."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import pty
 import re
@@ -14,6 +16,11 @@ import time
 
 import pytest
 
+from bot.app import utc_now
+from bot.config import load_catalog
+from bot.console import run_console
+from bot.settings import Settings
+from bot.stores.memory import MemoryStore
 from tests.conftest import ROOT
 
 CLI = [sys.executable, "-m", "bot.cli"]
@@ -21,12 +28,20 @@ MEMBER = "iris.onboarding@example.com"
 ESCALATE = "escalate\nBadge does not open\n5\n\nTwo engineers could not enter the IBX.\n"
 
 
-def console(stdin: str, *args: str, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run([*CLI, "console", *args], cwd=ROOT, capture_output=True, text=True, timeout=60, input=stdin,
-                            env={**os.environ, **(env or {})})
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return result.stdout
+def console(stdin: str, *args: str) -> str:
+    """What the console prints for ``stdin``, with ``--user``/``--account``/``--lang``
+    ``args``: ``run_console`` as ``./dev console`` runs it, on the embedded store and the
+    demo config, in this process (a process costs a second of start-up per test; the
+    process itself, its arguments and its exit are tested in tests/bot/test_cli.py, and
+    Ctrl-C and Ctrl-D below in a terminal). An exception fails the test as a traceback
+    would."""
+    options = dict(zip(args[::2], args[1::2], strict=True))
+    settings = Settings.from_env({"BOT_CONFIG_DIR": str(ROOT / "config")})
+    out = io.StringIO()
+    asyncio.run(run_console(settings, load_catalog(settings.config_dir), utc_now, options.get("--account", "acme-logistics"),
+                            options.get("--user", "you@example.com"), options.get("--lang"), store=MemoryStore(),
+                            read_line=io.StringIO(stdin).readline, out=out))
+    return out.getvalue()
 
 
 def answers(out: str) -> list[str]:

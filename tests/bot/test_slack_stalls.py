@@ -18,6 +18,7 @@ from tests.cards.validate import assert_valid_blocks
 from tests.conftest import slack_settings
 from tests.fakes.signing import command_body, interaction_body
 from tests.fakes.slack_api import Failure
+from tests.wait import eventually
 
 SLACK_LIMIT = 3.0
 BUDGET = 0.5
@@ -88,12 +89,12 @@ async def test_the_locale_arrives_later_and_is_used(stalled_client, fake_slack):
     assert "Your account team" in texts_of(body["blocks"])  # no locale yet: the account's language
     fake_slack.release()
     await fake_slack.wait_for("users.info")
-    for _ in range(100):  # the lookup lands in the cache moments after Slack answers
+
+    async def in_french() -> bool:  # the lookup lands in the cache moments after Slack answers
         body = await (await post_signed(stalled_client, command_body("team", user="U0LATE"))).json()
-        if "équipe de compte" in texts_of(body["blocks"]):
-            break
-        await asyncio.sleep(0.02)
-    assert "équipe de compte" in texts_of(body["blocks"])
+        return "équipe de compte" in texts_of(body["blocks"])
+
+    assert await eventually(in_french, timeout=2.0)
 
 
 async def test_failing_auth_test_is_not_retried_per_request(slack_client, fake_slack):

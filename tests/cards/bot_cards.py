@@ -13,16 +13,17 @@ import asyncio
 import datetime as dt
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.config import load_catalog
 from cards import slack, teams
-from cards.model import Card, Form
+from cards.model import Card, Form, filled
 from handlers.escalation_records import Escalations
 from handlers.escalations import ACK, RESOLVE_SUBMIT, SUBMIT, reminder_card, requester_card, team_card_for
 from handlers.i18n import Translator
-from handlers.turn import ConversationKind, Home, OpenForm, Reply, Turn, TurnKind, Where
+from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Reply, Turn, TurnKind, Where
 from tests.handlers.helpers import ACME, GLOBEX, ONBOARDING, UNLINKED, Bot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,11 +33,20 @@ ESCALATION = {"subject": "Badge access for two engineers", "category": "site_acc
               "description": "Two of our engineers need access to the IBX on Monday for a rack install."}
 
 
-async def collect() -> dict[str, Card | Form | tuple[Card, ...]]:
+@dataclass(frozen=True)
+class FormWithErrors:
+    """A form shown again after a refused submit (on Teams, a card; Slack shows the
+    errors in the open modal itself)."""
+
+    form: Form
+    errors: dict[str, str]
+
+
+async def collect() -> dict[str, Any]:
     """name -> the neutral card, form or home the bot produced."""
     catalog = load_catalog(ROOT / "config")
     bot = Bot(catalog, lambda: NOW)
-    out: dict[str, Card | Form | tuple[Card, ...]] = {}
+    out: dict[str, Any] = {}
 
     def keep(name: str, response: object) -> None:
         if isinstance(response, Reply) and response.card is not None:
@@ -50,6 +60,11 @@ async def collect() -> dict[str, Card | Form | tuple[Card, ...]]:
         for label, where in (("onboarding", ACME), ("complete", GLOBEX), ("nodate", INITECH), ("unlinked", UNLINKED)):
             for command in ("help", "team", "gsd", "ecp", "escalate"):
                 keep(f"{command}-{label}-{lang}", (await bot.say(command, where=where, locale=lang)).response)
+        typed = {"subject": "x", "category": "billing", "urgency": "normal", "description": ""}
+        refused = (await bot.submit(SUBMIT, typed, locale=lang)).response
+        form = out[f"escalate-onboarding-{lang}"]
+        if isinstance(refused, FormErrors) and isinstance(form, Form):
+            out[f"form-errors-{lang}"] = FormWithErrors(filled(form, typed), dict(refused.errors))
         reply = (await bot.submit(SUBMIT, ESCALATION, locale=lang, dedupe_key=f"cards-{lang}")).response
         keep(f"confirmation-{lang}", reply)
         keep(f"status-{lang}", (await bot.say("status", locale=lang)).response)
@@ -102,6 +117,8 @@ def render_all(items: dict[str, Any]) -> dict[str, dict[str, Any]]:
         if isinstance(item, Card):
             files[f"{name}.slack.json"] = slack.render_message(item)
             files[f"{name}.teams.json"] = teams.render_card(item)
+        elif isinstance(item, FormWithErrors):
+            files[f"{name}.teams.json"] = teams.render_form(item.form, item.errors)
         elif isinstance(item, Form):
             files[f"{name}.slack.json"] = slack.render_modal(item)
             files[f"{name}.teams.json"] = teams.render_form(item)

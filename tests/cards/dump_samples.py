@@ -13,7 +13,9 @@ checkout::
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 import json
 import os
 import sys
@@ -28,8 +30,14 @@ def renderings() -> dict[str, Any]:
     """Every sample rendering by file name: JSON-able dicts, or str for text files.
 
     The golden-file tests use the same mapping, so what cardcheck looked at is
-    exactly what the tests pin.
+    exactly what the tests pin. Rendered once per process (every golden test asks for
+    the whole mapping); each caller gets its own copy to read or change.
     """
+    return copy.deepcopy(_rendered())
+
+
+@functools.cache
+def _rendered() -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, card in sample_cards().items():
         out[f"{name}.slack.json"] = slack.render_message(card)

@@ -136,14 +136,25 @@ def _explain(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
     return err
 
 
+_CHECKED: dict[str, tuple[str, ...]] = {}
+"""Schema errors per card, keyed by the card's canonical JSON. Checking one card against
+the 1.5 schema takes tens of milliseconds, and the suite checks the same cards (the
+help card, the team card, ...) hundreds of times; the schema is fixed, so an identical
+card always gets the same answer."""
+
+
 def adaptive_errors(card: dict[str, Any]) -> list[str]:
     """Schema errors for a card (empty when valid), each as ``/json/pointer: message``."""
-    out = []
-    for err in adaptive_validator().iter_errors(card):
-        best = _explain(err)
-        path = "/" + "/".join(str(p) for p in best.absolute_path)
-        out.append(f"{path}: {best.message}")
-    return out
+    key = json.dumps(card, sort_keys=True, ensure_ascii=False)
+    known = _CHECKED.get(key)
+    if known is None:
+        found = []
+        for err in adaptive_validator().iter_errors(card):
+            best = _explain(err)
+            path = "/" + "/".join(str(p) for p in best.absolute_path)
+            found.append(f"{path}: {best.message}")
+        known = _CHECKED[key] = tuple(found)
+    return list(known)
 
 
 def assert_valid_adaptive(card: dict[str, Any]) -> None:

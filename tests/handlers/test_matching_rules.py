@@ -87,3 +87,35 @@ def test_role_acronyms_are_read_as_written(index):
 def test_negation_in_its_short_forms(index):
     found = match(index, "it's not a network issue, our server just won't boot")
     assert found.urgent and found.also != "ticket_network_colo", found.explain()
+
+
+_EXPLAIN_ALL = """
+import hashlib, sys, yaml
+from pathlib import Path
+from bot.config import load_catalog
+from handlers.match_index import build_index
+from handlers.matching import match
+root = Path(sys.argv[1])
+index = build_index(load_catalog(root / "config").routing)
+data = yaml.safe_load((root / "tests/handlers/questions_tuning.yaml").read_text(encoding="utf-8"))
+text = "\\n".join(match(index, entry["q"]).explain() for entry in data["questions"])
+print(hashlib.sha256(text.encode()).hexdigest())
+"""
+
+
+@pytest.mark.slow
+def test_every_decision_and_its_explanation_is_the_same_whatever_the_hash_seed():
+    # Set iteration order changes with PYTHONHASHSEED: a matcher that iterates a set where
+    # order matters credits a word to another keyword in one process than in the next.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    digests = set()
+    for seed in ("1", "2", "3", "4"):
+        done = subprocess.run([sys.executable, "-c", _EXPLAIN_ALL, str(root)], capture_output=True, text=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}, check=True)
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1

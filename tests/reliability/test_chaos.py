@@ -47,6 +47,9 @@ REDIS_DOWN_AT = 13.0  # seconds into the workload: Redis stopped for REDIS_DOWN_
 REDIS_DOWN_FOR = 1.5  # longer than the client's retry budget (~0.7 s), so the outage is felt
 FAULT_RATE = 0.2
 DRAIN_TIMEOUT = 45.0
+REFUSALS_ARRIVE = 1.0
+"""A refusal is posted (ephemeral) after the submit's answer: the window in which the last
+ones reach the fake before the test reads who was refused."""
 CHANNELS = ("C0DEMO00001", "C0DEMO00002", "C0DEMO00003")
 _TOKEN = re.compile(r"CHAOS-(\d+)(?:-r(\d+))?")
 
@@ -295,7 +298,7 @@ class Chaos:
         await asyncio.gather(*tasks)
         await asyncio.gather(*faults)
         # Customers told "cannot reach my storage" (or "try again") fill the form in again.
-        await asyncio.sleep(1.0)
+        await quiet_for(REFUSALS_ARRIVE)
         refused = await self.refused_users()
         again = []
         for entry in list(self.submits.values()):
@@ -304,7 +307,7 @@ class Chaos:
                 self.figures.resubmits += 1
                 again.append(self.submit(entry.number, retry=1))
         await asyncio.gather(*again)
-        await asyncio.sleep(1.0)
+        await quiet_for(REFUSALS_ARRIVE)
         refused = await self.refused_users()
         for entry in self.submits.values():
             if entry.user in refused:

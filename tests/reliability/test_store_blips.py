@@ -11,6 +11,8 @@ again.
 from __future__ import annotations
 
 import asyncio
+import functools
+from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 import pytest
@@ -102,12 +104,20 @@ class FlakyStore:
         return call
 
 
+@functools.lru_cache(maxsize=4)
+def _catalog(config_dir: str) -> Any:
+    """One load per test's config copy (the catalog is frozen): the sweeps below build a
+    world per store call, and loading the config with its wording model takes a tenth of
+    a second each time."""
+    return load_catalog(Path(config_dir))
+
+
 class World:
     def __init__(self, config_dir: Any, inner: Any = None) -> None:
         self.ticks = [1000.0]
         self.store = FlakyStore(inner if inner is not None else MemoryStore(clock=lambda: self.ticks[0]))
         self.clock = MovableClock()
-        self.services = Services(catalog=load_catalog(config_dir), store=self.store, clock=self.clock)
+        self.services = Services(catalog=_catalog(str(config_dir)), store=self.store, clock=self.clock)
         self.dispatcher = Dispatcher(build_router(), self.services)
         self.notifier = RecordingNotifier("slack")
         self.deliverer = Deliverer(self.services, {"slack": self.notifier}, Metrics())

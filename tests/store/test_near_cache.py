@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from bot.stores.near_cache import NearCache
 from bot.stores.redis import RedisStore
 from tests.fixtures_redis import RedisServerFactory
+from tests.wait import quiet_for
 
 pytestmark = pytest.mark.redis
 
@@ -266,7 +267,7 @@ async def test_a_direct_call_during_a_batch_does_not_count_twice(redis_url, raw)
             return await raw.get(f"{NS}kv:rl:x") == "4"
 
         assert await eventually(settled)
-        await asyncio.sleep(0.05)  # later batches add nothing more
+        await quiet_for(0.05)  # five flush periods: a later batch would add to it by now
         assert await raw.get(f"{NS}kv:rl:x") == "4"
     finally:
         await cache.close()
