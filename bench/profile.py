@@ -29,6 +29,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench import instructions
 from bench.common import ROOT, Children, cpu_seconds
 from bench.loadgen import closed_loop, open_loop
 from bench.run import QUICK, Mode, capture_view, prepare, scenario_for, start_target
@@ -112,6 +113,20 @@ def summarize(stacks: list[tuple[list[str], int]], top: int) -> str:
     return "\n".join(lines)
 
 
+def redis_calls(url: str) -> tuple[int, int]:
+    """(scripts run, commands run) by Redis so far; commands a script runs count in
+    both, the benchmark's own INFO in neither."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=2)
+    try:
+        stats = client.info("commandstats")
+        scripts = sum(int(v["calls"]) for k, v in stats.items() if k in ("cmdstat_evalsha", "cmdstat_eval"))
+        return scripts, sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
+    finally:
+        client.close()
+
+
 async def main_async(args: argparse.Namespace) -> int:
     py_spy = shutil.which("py-spy")
     if py_spy is None:
@@ -142,6 +157,7 @@ async def main_async(args: argparse.Namespace) -> int:
                "--format", "raw", "--output", str(raw)]
         proc = subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         cpu0 = cpu_seconds(child.pid)
+        calls0 = redis_calls(run.env.redis_url) if target.store == "redis" else (0, 0)
         try:
             await asyncio.sleep(0.5)  # py-spy attaches
             if args.scenario == "esc":
@@ -155,6 +171,10 @@ async def main_async(args: argparse.Namespace) -> int:
                       f"p99 {closed.p(99) * 1000:.2f} ms, {closed.wrong} wrong", flush=True)
             cpu = cpu_seconds(child.pid) - cpu0
             print(f"server CPU {cpu * 1000 / max(done, 1):.3f} ms/request over {done} requests (sampling included)", flush=True)
+            if target.store == "redis":
+                scripts, commands = (b - a for a, b in zip(calls0, redis_calls(run.env.redis_url), strict=True))
+                print(f"Redis: {scripts / max(done, 1):.2f} scripts and {commands / max(done, 1):.2f} commands per request "
+                      "(commands run by scripts included)", flush=True)
             _, err = await asyncio.to_thread(proc.communicate, timeout=args.seconds + 30)
         finally:
             if proc.poll() is None:
@@ -187,9 +207,12 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--speedscope", action="store_true", help="also write a speedscope flame graph")
     parser.add_argument("--out", default="")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions per request under callgrind instead of sampling (bench/instructions.py)")
+    instructions.add_arguments(parser)
     args = parser.parse_args()
     try:
-        return asyncio.run(main_async(args))
+        return asyncio.run(instructions.measure(args) if args.instructions else main_async(args))
     except KeyboardInterrupt:
         return 130
 

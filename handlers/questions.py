@@ -385,21 +385,22 @@ def respond(ctx: Context, index: Index, text: str) -> Reply:
     return Reply(card=not_sure_card(ctx, found, index))
 
 
-def register(router: Router) -> None:
+def register(router: Router, indexes: IndexCache | None = None) -> None:
     """``ask`` and the ``ask.route`` button; app.py makes ``ask`` the router's fallback.
 
-    The matcher's tables are built once per loaded routing and kept here, in the
-    closure, rather than in a module global.
+    The matcher's tables are built once per loaded routing, at start-up, and kept in
+    ``indexes`` (shared with the escalation form's PIN check, see ``build_router``),
+    rather than in a module global.
     """
-    indexes = IndexCache()
-    router.warm_up(lambda catalog: indexes.get(catalog.routing))
+    tables = indexes if indexes is not None else IndexCache()
+    router.warm_up(lambda catalog: tables.get(catalog.routing))
 
     async def ask(turn: Turn, ctx: Context) -> Response:
         text = turn.text.strip()
         if not text:
             example = ctx.cmd(ctx.t("help.ask_example"))
             return Reply(text=ctx.t("questions.usage", example=example), private=True)
-        return await answer_question(ctx, turn, text, indexes.get(ctx.catalog.routing), respond)
+        return await answer_question(ctx, turn, text, tables.get(ctx.catalog.routing), respond)
 
     async def show_route(turn: Turn, ctx: Context) -> Response:
         topic = ctx.catalog.routing.route(turn.data.get("route", ""))
