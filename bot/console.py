@@ -33,8 +33,9 @@ from cards.model import Button, Card, SelectInput, TextInput
 from cards.text import render_form_text, render_text, terminal
 from handlers.app import build_router
 from handlers.catalog import Catalog, Lang
+from handlers.escalation_cards import ACK, ASSIGN, REOPEN, RESOLVE, RESOLVE_SUBMIT, SHOW, team_card_for
 from handlers.escalation_records import Escalations
-from handlers.escalations import ACK, ASSIGN, REOPEN, RESOLVE, RESOLVE_SUBMIT, SHOW, team_card_for, team_translator
+from handlers.escalation_targets import team_translator
 from handlers.i18n import Translator
 from handlers.ports import Clock, Notifier, Store, StoreUnavailable, Target
 from handlers.router import Dispatcher

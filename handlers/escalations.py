@@ -9,55 +9,55 @@ the bot blips.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from cards.model import Button, Card, Choice, Divider, Fields, Form, Note, SelectInput, Style, Text, TextInput, clean_user_text, user_text
+from cards.model import Card, Form, Note, Text, TextInput, user_text
 from handlers import buttons
-from handlers.catalog import Catalog
 from handlers.context import Context, Services
+from handlers.escalation_cards import (
+    ACK,
+    ASSIGN,
+    CANCEL,
+    REOPEN,
+    RESOLVE,
+    RESOLVE_SUBMIT,
+    SHOW,
+    SUBMIT,
+    confirmation_card,
+    detail_card,
+    event_label,
+    home_entry,
+    may_see,
+    state_label,
+    team_card_for,
+    when_label,
+)
+from handlers.escalation_form import SAME_FORM_SECONDS, escalation_form, mask_pins, same_form_key, validate
 from handlers.escalation_records import (
     ACKNOWLEDGED,
-    CATEGORIES,
     NOTIFY_GRACE,
     NOTIFY_INDEX,
-    OPEN,
     OPEN_INDEX,
     REMIND_INDEX,
     RESOLVED,
-    URGENCIES,
     Conflict,
     Escalation,
     Escalations,
     Event,
     Requester,
 )
-from handlers.i18n import Translator
+from handlers.escalation_targets import iso, remind_after, team_targets, team_translator
 from handlers.insights import hooks as insights
 from handlers.limits import ESCALATION_WINDOW, escalation_counter
-from handlers.matching import IndexCache, match
-from handlers.matching import mask_pins as _mask_numbers
+from handlers.matching import IndexCache
 from handlers.outbox import Outbox, OutboxItem
-from handlers.ports import StoreUnavailable, Target
+from handlers.ports import StoreUnavailable
 from handlers.router import Route, Router
-from handlers.status_line import urgent_line
 from handlers.turn import FormErrors, Home, OpenForm, Reply, Response, Turn, TurnKind
 
-SUBMIT = "escalation.submit"
-ACK = "esc.ack"
-ASSIGN = "esc.assign"
-RESOLVE = "esc.resolve"
-RESOLVE_SUBMIT = "esc.resolve.submit"
-REOPEN = "esc.reopen"
-CANCEL = "escalation.cancel"
-SHOW = "esc.show"
-
 _ID = re.compile(r"\bESC-?(\d{1,9})\b", re.IGNORECASE)
-_LIMITS = {"subject": (3, 150), "description": (10, 3000)}
-SAME_FORM_SECONDS = 600.0  # the same form sent again within this time is the same escalation
 
 
 class Refused(Exception):
@@ -70,19 +70,10 @@ class Refused(Exception):
 
 
 # -- time and targets -----------------------------------------------------------------
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
-def remind_after(catalog: Catalog, urgency: str) -> float:
-    return 60.0 * catalog.onboarding.remind_after_minutes.get(urgency, 240)  # type: ignore[call-overload]
 
 
-def team_targets(catalog: Catalog, platforms: frozenset[str] | None = None) -> list[Target]:
-    """Where the onboarding team's cards go: each place ``config/`` names, on the
-    platforms this server serves (``platforms``; None: all of them)."""
-    return [Target(platform, place.conversation, place.tenant, dict(place.address))
-            for platform, place in catalog.onboarding.targets.items() if platforms is None or platform in platforms]
 
 
 async def queue_notifications(services: Services, esc: Escalation) -> Escalation:
@@ -107,62 +98,20 @@ async def queue_notifications(services: Services, esc: Escalation) -> Escalation
     return esc
 
 
-def team_translator(services: Services) -> Translator:
-    """The onboarding team reads its cards in its own language, whoever pressed a button."""
-    return Translator(services.catalog.onboarding.language, services.catalog.texts, services.strict_texts)
 
 
 # -- labels ---------------------------------------------------------------------------
-def _state(t: Translator, esc: Escalation) -> str:
-    return t(f"esc.state.{esc.state}")
 
 
-def _who(t: Translator, name: str) -> str:
-    return user_text(name) or t("esc.someone")
 
 
-def _when(t: Translator, iso: str) -> str:
-    moment = dt.datetime.fromisoformat(iso)
-    return t("esc.at", date=t.date(moment.date()), time=moment.strftime("%H:%M"))
 
 
-def _history(t: Translator, esc: Escalation) -> list[Note]:
-    return [Note(_event(t, e)) for e in esc.history[-8:]]
 
 
-def _event(t: Translator, event: Event) -> str:
-    text = t(f"esc.event.{event.what}", who=_who(t, event.who), when=_when(t, event.at))
-    return text + (" " + t("esc.note", note=user_text(event.note)) if event.note else "")
 
 
 # -- customer side --------------------------------------------------------------------
-def escalation_form(ctx: Context, *, subject: str = "", description: str = "", link: str = "") -> Form:
-    """The form, with the urgent rule under its intro: the onboarding team answers in
-    working time, so an urgent problem also needs the way that applies today."""
-    t = ctx.t
-    categories = tuple(Choice(c, t(f"esc.category.{c}")) for c in CATEGORIES)
-    urgencies = tuple(Choice(u, t(f"esc.urgency.{u}")) for u in URGENCIES)
-    intro = t("esc.form.intro", status=ctx.cmd("status"))
-    if ctx.account is not None:
-        intro += "\n\n" + urgent_line(ctx)
-    return Form(
-        title=t("esc.form.title"),
-        action=SUBMIT,
-        intro=intro,
-        submit_label=t("esc.form.submit"),
-        cancel_label=t("esc.form.cancel"),
-        cancel_action=CANCEL,
-        data={"link": link[:500]} if link else {},
-        inputs=(
-            TextInput("subject", t("esc.form.subject"), placeholder=t("esc.form.subject_hint"), initial=subject[:150],
-                      max_length=150, error=t("esc.error.subject_missing")),
-            SelectInput("category", t("esc.form.category"), categories, placeholder=t("esc.form.category_hint"),
-                        error=t("esc.error.category_missing")),
-            SelectInput("urgency", t("esc.form.urgency"), urgencies, initial="normal", error=t("esc.error.urgency_missing")),
-            TextInput("description", t("esc.form.description"), placeholder=t("esc.form.description_hint"),
-                      initial=description[:3000], multiline=True, max_length=3000, error=t("esc.error.description_missing")),
-        ),
-    )
 
 
 async def open_form(turn: Turn, ctx: Context) -> Response:
@@ -172,35 +121,10 @@ async def open_form(turn: Turn, ctx: Context) -> Response:
     return OpenForm(escalation_form(ctx, subject=turn.text if turn.kind is not TurnKind.ACTION else ""))
 
 
-def validate(ctx: Context, data: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """Clean values and per-input error messages (empty when the form is valid)."""
-    t = ctx.t
-    values = {k: clean_user_text(str(data.get(k, "") or "")).strip() for k in ("subject", "category", "urgency", "description")}
-    errors: dict[str, str] = {}
-    for name, (low, high) in _LIMITS.items():
-        if not values[name]:
-            errors[name] = t(f"esc.error.{name}_missing")
-        elif len(values[name]) < low:
-            errors[name] = t("esc.error.too_short", n=low)
-        elif len(values[name]) > high:
-            errors[name] = t("esc.error.too_long", n=high)
-    if values["category"] not in CATEGORIES:
-        errors["category"] = t("esc.error.category") if values["category"] else t("esc.error.category_missing")
-    if values["urgency"] not in URGENCIES:
-        errors["urgency"] = t("esc.error.urgency") if values["urgency"] else t("esc.error.urgency_missing")
-    return values, errors
 
 
-PIN_MASK = "••••"
 
 
-def mask_pins(indexes: IndexCache, ctx: Context, text: str) -> tuple[str, bool]:
-    """``text`` with what the question path takes for a service-desk PIN (a PIN word of
-    ``routing.yaml`` and a 4-digit number that is not a year or a standard) masked, and
-    whether anything was. A code is never stored, nor forwarded to the team."""
-    if not text or not match(indexes.get(ctx.catalog.routing), text).pin:
-        return text, False
-    return _mask_numbers(text, PIN_MASK)
 
 
 async def submit(turn: Turn, ctx: Context, indexes: IndexCache | None = None) -> Response:
@@ -224,9 +148,9 @@ async def submit(turn: Turn, ctx: Context, indexes: IndexCache | None = None) ->
         urgency=values["urgency"],
         description=values["description"],
         lang=ctx.lang,
-        created_at=_iso(now),
+        created_at=iso(now),
         link=str(turn.data.get("link", ""))[:500],
-        history=(Event(_iso(now), who, "created"),),
+        history=(Event(iso(now), who, "created"),),
     )
     records = Escalations(ctx.store)
     content = same_form_key(turn, values, draft.link)
@@ -250,16 +174,6 @@ async def submit(turn: Turn, ctx: Context, indexes: IndexCache | None = None) ->
     return Reply(card=confirmation_card(ctx, esc, pin_masked=masked))
 
 
-def same_form_key(turn: Turn, values: dict[str, str], link: str) -> str:
-    """The same form sent twice by the same person from the same conversation: one key,
-    whatever request carried it (pressing Send twice can make two requests with two
-    ids). Spacing and case in the texts do not make a form different."""
-    def norm(text: str) -> str:
-        return " ".join(text.split()).casefold()
-
-    parts = (turn.platform, turn.where.tenant, turn.where.conversation, turn.user_id,
-             norm(values["subject"]), values["category"], values["urgency"], norm(values["description"]), norm(link))
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 async def _over_escalation_limit(turn: Turn, ctx: Context) -> str | None:
@@ -274,25 +188,6 @@ async def _over_escalation_limit(turn: Turn, ctx: Context) -> str | None:
     return ctx.t("esc.error.too_many", n=allowed, minutes=ESCALATION_WINDOW // 60)
 
 
-def confirmation_card(ctx: Context, esc: Escalation, *, pin_masked: bool = False) -> Card:
-    t = ctx.t
-    blocks: list = [
-        Text(t("esc.confirm.body", id=esc.id)),
-        Fields(((t("esc.field.subject"), user_text(esc.subject)), (t("esc.field.category"), t(f"esc.category.{esc.category}")),
-                (t("esc.field.urgency"), t(f"esc.urgency.{esc.urgency}")))),
-        Text(t("esc.confirm.next")),
-    ]
-    if esc.urgency == "urgent":
-        # An urgent request's confirmation opens with what to do right now.
-        blocks.insert(0, Text(urgent_line(ctx)))
-    if pin_masked:
-        blocks.append(Note(t("esc.confirm.pin_masked", mask=PIN_MASK)))
-    return Card(
-        title=t("esc.confirm.title", id=esc.id),
-        blocks=tuple(blocks),
-        buttons=(Button(t("esc.button.status"), SHOW, {"id": esc.id}), buttons.team(ctx)),
-        fallback=t("esc.confirm.fallback", id=esc.id),
-    )
 
 
 async def cancel(turn: Turn, ctx: Context) -> Response:
@@ -308,7 +203,7 @@ async def status(turn: Turn, ctx: Context) -> Response:
     wanted = _ID.search(turn.text or turn.data.get("id", ""))
     if wanted:
         esc = await records.get(f"ESC-{int(wanted.group(1)):06d}")
-        if esc is None or not _may_see(ctx, esc):
+        if esc is None or not may_see(ctx, esc):
             return Reply(text=t("esc.status.not_found", id=wanted.group(0).upper()), private=True)
         return Reply(card=detail_card(ctx, esc), private=ctx.account is None)
     # A member of the onboarding team, outside a customer's conversation (their team's
@@ -330,95 +225,23 @@ async def status(turn: Turn, ctx: Context) -> Response:
         return Reply(text=none, private=ctx.account is None)
     blocks: list[Text | Note] = []
     for esc in items:
-        blocks.append(Text(t("esc.status.line", id=esc.id, subject=user_text(esc.subject), state=_state(t, esc),
-                             when=_when(t, esc.created_at))))
+        blocks.append(Text(t("esc.status.line", id=esc.id, subject=user_text(esc.subject), state=state_label(t, esc),
+                             when=when_label(t, esc.created_at))))
         if esc.history:
             last = esc.history[-1]
-            blocks.append(Note(_event(t, last)))
+            blocks.append(Note(event_label(t, last)))
     return Reply(card=Card(title=title, blocks=tuple(blocks), fallback=title), private=ctx.account is None)
 
 
-def _may_see(ctx: Context, esc: Escalation) -> bool:
-    if ctx.account is not None:
-        return esc.account == ctx.account.id
-    return ctx.member is not None
 
 
-def detail_card(ctx: Context, esc: Escalation) -> Card:
-    t = ctx.t
-    blocks: list = [
-        Fields(((t("esc.field.state"), _state(t, esc)), (t("esc.field.category"), t(f"esc.category.{esc.category}")),
-                (t("esc.field.urgency"), t(f"esc.urgency.{esc.urgency}")),
-                (t("esc.field.assignee"), esc.assignee or t("esc.nobody")))),
-        Text(user_text(esc.description)),
-        Divider(),
-        *_history(t, esc),
-    ]
-    return Card(title=f"{esc.id} · {user_text(esc.subject)}", blocks=tuple(blocks), fallback=f"{esc.id}: {_state(t, esc)}")
 
 
 # -- team side ------------------------------------------------------------------------
-def team_card_for(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
-    """The card in the onboarding team's channel; rebuilt from the record on every change."""
-    account = catalog.account(esc.account)
-    requester = user_text(esc.requester.user_name or esc.requester.user_id)
-    fields = (
-        (t("esc.field.account"), account.name if account else esc.account),
-        (t("esc.field.requester"), t("esc.requester", who=requester, platform=esc.requester.platform.capitalize())),
-        (t("esc.field.category"), t(f"esc.category.{esc.category}")),
-        (t("esc.field.urgency"), t(f"esc.urgency.{esc.urgency}")),
-        (t("esc.field.state"), _state(t, esc)),
-        (t("esc.field.assignee"), esc.assignee or t("esc.nobody")),
-    )
-    blocks: list = [Fields(fields), Text(user_text(esc.description))]
-    if esc.link:
-        blocks.append(Text(t("esc.link", url=esc.link)))
-    blocks += [Divider(), *_history(t, esc)]
-    data = {"id": esc.id}
-    if esc.state == RESOLVED:
-        row: tuple[Button, ...] = (Button(t("esc.button.reopen"), REOPEN, data),)
-    else:
-        row = tuple(
-            b for b in (
-                Button(t("esc.button.ack"), ACK, data, style=Style.PRIMARY) if esc.state == OPEN else None,
-                Button(t("esc.button.assign"), ASSIGN, data),
-                Button(t("esc.button.resolve"), RESOLVE, data),
-            ) if b is not None
-        )
-    urgent = "🔴 " if esc.urgency == "urgent" else ""
-    return Card(
-        title=f"{urgent}{esc.id} · {user_text(esc.subject)}",
-        blocks=tuple(blocks),
-        buttons=row,
-        fallback=t("esc.team.fallback", id=esc.id, account=account.name if account else esc.account, state=_state(t, esc)),
-    )
 
 
-def requester_card(catalog: Catalog, t: Translator, esc: Escalation, event: int) -> Card:
-    entry = esc.history[min(event, len(esc.history) - 1)]
-    body = t(f"esc.update.{entry.what}", id=esc.id, who=_who(t, entry.who), team_name=catalog.onboarding.name_in(t.lang))
-    if entry.note:
-        body += " " + t("esc.note", note=user_text(entry.note))
-    return Card(
-        title=t("esc.update.title", id=esc.id, subject=user_text(esc.subject)),
-        blocks=(Text(body), Note(_when(t, entry.at))),
-        buttons=(Button(t("esc.button.status"), SHOW, {"id": esc.id}),),
-        fallback=body,
-    )
 
 
-def reminder_card(catalog: Catalog, t: Translator, esc: Escalation, now: dt.datetime) -> Card:
-    waited = int((now - esc.created).total_seconds() // 60)
-    account = catalog.account(esc.account)
-    body = t("esc.reminder.body", id=esc.id, account=account.name if account else esc.account,
-             minutes=waited, urgency=t(f"esc.urgency.{esc.urgency}"))
-    return Card(
-        title=t("esc.reminder.title", id=esc.id, subject=user_text(esc.subject)),
-        blocks=(Text(body),),
-        buttons=(Button(t("esc.button.ack"), ACK, {"id": esc.id}, style=Style.PRIMARY),
-                 Button(t("esc.button.assign"), ASSIGN, {"id": esc.id})),
-        fallback=body,
-    )
 
 
 def _transition(action: str, who: str, at: str, note: str = "") -> Callable[[Escalation], Escalation]:
@@ -459,7 +282,7 @@ async def _act(turn: Turn, ctx: Context, action: str, note: str = "") -> Respons
         # the delivery loop's sweep queues them.
         await records.mark_unnotified(esc_id, ctx.now().timestamp() + NOTIFY_GRACE)
     try:
-        before, esc = await records.change(esc_id, _transition(action, ctx.member.name, _iso(ctx.now()), note))
+        before, esc = await records.change(esc_id, _transition(action, ctx.member.name, iso(ctx.now()), note))
     except KeyError:
         return Reply(text=ctx.t("esc.status.not_found", id=esc_id or "?"), private=True)
     except Refused as refused:
@@ -530,13 +353,6 @@ are open; the rest are counted under the list."""
 HOME_COUNT_CAP = 1000
 
 
-def home_entry(catalog: Catalog, t: Translator, esc: Escalation) -> Card:
-    """One open escalation in the App Home: the team card's title and buttons, and one
-    line (account, state, assignee) instead of the card's fields, text and history."""
-    full = team_card_for(catalog, t, esc)
-    account = catalog.account(esc.account)
-    line = " · ".join((account.name if account else esc.account, _state(t, esc), user_text(esc.assignee) or t("esc.nobody")))
-    return Card(title=full.title, blocks=(Text(line),), buttons=full.buttons, fallback=full.fallback)
 
 
 async def home(turn: Turn, ctx: Context) -> Response:

@@ -25,16 +25,10 @@ from dataclasses import dataclass, replace
 from cards.model import Card
 from handlers.catalog import Catalog
 from handlers.context import Services
+from handlers.escalation_cards import reminder_card, requester_card, team_card_for
 from handlers.escalation_records import NOTIFY_INDEX, OPEN, REMIND_INDEX, Escalation, Escalations
-from handlers.escalations import (
-    queue_notifications,
-    remind_after,
-    reminder_card,
-    requester_card,
-    team_card_for,
-    team_targets,
-    team_translator,
-)
+from handlers.escalation_targets import remind_after, team_targets, team_translator
+from handlers.escalations import queue_notifications
 from handlers.i18n import Translator
 from handlers.insights import digest
 from handlers.outbox import Outbox, OutboxItem

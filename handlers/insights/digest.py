@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from cards.model import Card, Divider, Note, Text
 from handlers.catalog import WEEKDAYS, Digest
 from handlers.context import Services
-from handlers.escalations import team_targets, team_translator
+from handlers.escalation_targets import team_targets, team_translator
 from handlers.insights.figures import gather
 from handlers.insights.samples import Samples
 from handlers.insights.views import figure_blocks, sample_blocks

@@ -16,7 +16,7 @@ from bot.config import ConfigError, Problem, load_catalog
 from bot.stores.memory import MemoryStore
 from handlers.accounts import configured_account
 from handlers.context import Services
-from handlers.escalations import team_targets
+from handlers.escalation_targets import team_targets
 from handlers.ports import Target
 from handlers.turn import ConversationKind, Where
 from tests.config_copy import config_dir, edit  # noqa: F401 - config_dir is a fixture

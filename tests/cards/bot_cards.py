@@ -21,7 +21,7 @@ from bot.config import load_catalog
 from cards import slack, teams
 from cards.model import Card, Form, filled
 from handlers.escalation_records import Escalations
-from handlers.escalations import ACK, RESOLVE_SUBMIT, SUBMIT, reminder_card, requester_card, team_card_for
+from handlers.escalation_cards import ACK, RESOLVE_SUBMIT, SUBMIT, reminder_card, requester_card, team_card_for
 from handlers.i18n import Translator
 from handlers.turn import ConversationKind, FormErrors, Home, OpenForm, Reply, Turn, TurnKind, Where
 from tests.handlers.helpers import ACME, GLOBEX, ONBOARDING, UNLINKED, Bot

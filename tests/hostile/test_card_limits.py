@@ -16,7 +16,7 @@ from bot.config import load_catalog
 from cards import slack, teams
 from handlers.context import Context, Services
 from handlers.escalation_records import ACKNOWLEDGED, OPEN, RESOLVED, Escalation, Event, Requester
-from handlers.escalations import confirmation_card, detail_card, reminder_card, requester_card, team_card_for
+from handlers.escalation_cards import confirmation_card, detail_card, reminder_card, requester_card, team_card_for
 from handlers.i18n import Translator
 from bot.stores.memory import MemoryStore
 from tests.cards.validate import assert_valid_adaptive, assert_valid_blocks
