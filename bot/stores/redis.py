@@ -26,50 +26,38 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, NoReturn, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import redis.exceptions as rex
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
-from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.asyncio.sentinel import Sentinel
+from redis.backoff import NoBackoff
 
 from bot.stores.arguments import check_limit as _check_limit
 from bot.stores.arguments import check_score as _check_score
 from bot.stores.arguments import check_str as _check_str
 from bot.stores.arguments import check_ttl as _check_ttl
+from bot.stores.redis_connection import (
+    BREAKER_SECONDS,
+    PROBE_SECONDS,
+    SOCKET_TIMEOUT,
+    BlockingSentinelPool,
+    connection_defaults,
+    describe,
+    secret_forms,
+)
+from bot.stores.redis_scripts import (
+    ADD_ALL_LUA,
+    ADD_COUNTS_LUA,
+    INCR_LUA,
+    READ_AND_COUNT_LUA,
+    READ_FOR_CACHE_LUA,
+    REPLACE_LUA,
+)
 from handlers.ports import StoreUnavailable
 
 DEFAULT_NAMESPACE = "ob:v1:"
-
-SOCKET_TIMEOUT = 1.5
-"""Seconds to wait for a reply: an answer slower than this is an outage to report."""
-SOCKET_CONNECT_TIMEOUT = 1.0
-HEALTH_CHECK_INTERVAL = 10
-"""Idle pooled connections are PINGed before reuse, so one broken by a restart is
-replaced instead of failing a customer's request."""
-MAX_CONNECTIONS = 64
-"""Per process. Beyond this, calls wait for a free connection instead of failing:
-redis-py's default pool raises "Too many connections" past 100, which would turn a
-burst of activity into StoreUnavailable."""
-POOL_TIMEOUT = 2.0
-"""How long a call may wait for a free pooled connection before reporting an outage."""
-RETRIES = 3
-BACKOFF_BASE = 0.05
-BACKOFF_CAP = 0.5
-"""With these, a refused or reset connection is retried for ~0.7 s in total: long
-enough to replace every connection a restart broke, short enough that an outage is
-reported well inside Slack's 3 s acknowledgement budget."""
-RETRY_ON: tuple[type[rex.RedisError], ...] = (rex.ConnectionError,)
-BREAKER_SECONDS = 1.0
-PROBE_SECONDS = 0.2
-"""After a call finds Redis unreachable or hung, further calls fail at once for this
-long instead of each waiting out its own timeout: a turn makes several store calls,
-and one hung server must not cost several socket timeouts inside Slack's 3 s."""
-"""Only connection errors are retried (they include BusyLoadingError while a
-restarted server replays its data). Timeouts are not: a server that does not answer
-in ``SOCKET_TIMEOUT`` is hung or overloaded, and retrying would multiply both the
-load and the caller's wait (4 x 1.5 s would blow the 3 s budget)."""
 
 _UNAVAILABLE: tuple[type[BaseException], ...] = (
     rex.ConnectionError,  # also BusyLoadingError, AuthenticationError, MasterNotFoundError
@@ -78,128 +66,6 @@ _UNAVAILABLE: tuple[type[BaseException], ...] = (
     rex.MasterDownError,  # a replica that lost its master
     OSError,  # raw socket errors; includes the builtin TimeoutError
 )
-
-# KEYS[1] key; ARGV[1] expected, ARGV[2] new value. KEEPTTL: a compare-and-set
-# must not make a lease or a dedup marker immortal (or shorten it).
-_REPLACE_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-  return 1
-end
-return 0
-"""
-
-# KEYS: ARGV[1] keys to create, then the indexes; ARGV: that count, then each key's
-# value and ttl in ms (0 for none), then each index entry's member and score. Nothing is
-# written if any key exists: then what every key holds comes back (false for none,
-# which the reply turns into nil); an empty reply means everything was written.
-_ADD_ALL_LUA = """
-local n = tonumber(ARGV[1])
-local held, taken = {}, false
-for i = 1, n do
-  held[i] = redis.call('GET', KEYS[i])
-  if held[i] then taken = true end
-end
-if taken then
-  return held
-end
-for i = 1, n do
-  local ttl = tonumber(ARGV[2 * i + 1])
-  if ttl > 0 then
-    redis.call('SET', KEYS[i], ARGV[2 * i], 'PX', ttl)
-  else
-    redis.call('SET', KEYS[i], ARGV[2 * i])
-  end
-end
-for j = n + 1, #KEYS do
-  local a = 2 * n + 2 * (j - n)
-  redis.call('ZADD', KEYS[j], ARGV[a + 1], ARGV[a])
-end
-return {}
-"""
-
-# KEYS[1] key; ARGV[1] ttl in ms, 0 for none. The TTL is set only by the call that
-# created the counter, so a rate-limit window is not extended by every hit.
-_INCR_LUA = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 and tonumber(ARGV[1]) > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-return n
-"""
-
-# KEYS: ARGV[1] keys to read, then the counters; ARGV[2] the counters' ttl in ms.
-# One round trip for everything a turn needs before its handler runs.
-_READ_AND_COUNT_LUA = """
-local n = tonumber(ARGV[1])
-local out = {}
-for i = 1, n do
-  out[i] = redis.call('GET', KEYS[i])
-end
-for i = n + 1, #KEYS do
-  local c = redis.call('INCR', KEYS[i])
-  if c == 1 and tonumber(ARGV[2]) > 0 then
-    redis.call('PEXPIRE', KEYS[i], ARGV[2])
-  end
-  out[i] = c
-end
-return out
-"""
-
-# For ``NearCache``: KEYS: ARGV[1] keys to read, then the counters; ARGV[2] the
-# counters' ttl in ms. Each key read gives two entries, its value and its PTTL (-2
-# missing, -1 no expiry), so the cache never keeps a value longer than Redis would.
-_READ_FOR_CACHE_LUA = """
-local n = tonumber(ARGV[1])
-local out = {}
-for i = 1, n do
-  out[2 * i - 1] = redis.call('GET', KEYS[i])
-  out[2 * i] = redis.call('PTTL', KEYS[i])
-end
-for i = n + 1, #KEYS do
-  local c = redis.call('INCR', KEYS[i])
-  if c == 1 and tonumber(ARGV[2]) > 0 then
-    redis.call('PEXPIRE', KEYS[i], ARGV[2])
-  end
-  out[n + i] = c
-end
-return out
-"""
-
-# KEYS: counters; ARGV[2i-1] what to add to KEYS[i], ARGV[2i] its ttl in ms. A counter
-# that has no expiry yet gets one (it may have expired and been created again here).
-_ADD_COUNTS_LUA = """
-local out = {}
-for i = 1, #KEYS do
-  out[i] = redis.call('INCRBY', KEYS[i], ARGV[2 * i - 1])
-  if redis.call('PTTL', KEYS[i]) == -1 and tonumber(ARGV[2 * i]) > 0 then
-    redis.call('PEXPIRE', KEYS[i], ARGV[2 * i])
-  end
-end
-return out
-"""
-
-
-def connection_defaults() -> dict[str, Any]:
-    """Client options used by ``from_url``/``from_sentinel`` unless overridden.
-
-    A function, not a constant: each client gets its own ``Retry`` object.
-    """
-    return {
-        "socket_timeout": SOCKET_TIMEOUT,
-        "socket_connect_timeout": SOCKET_CONNECT_TIMEOUT,
-        "health_check_interval": HEALTH_CHECK_INTERVAL,
-        "retry": Retry(ExponentialBackoff(cap=BACKOFF_CAP, base=BACKOFF_BASE), RETRIES, supported_errors=RETRY_ON),
-        "max_connections": MAX_CONNECTIONS,
-        "timeout": POOL_TIMEOUT,  # BlockingConnectionPool: wait for a free connection
-    }
-
-
-class _BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
-    """Sentinel master discovery with the blocking pool's wait-for-a-connection
-    behaviour (SentinelConnectionPool only changes how connections find the master;
-    BlockingConnectionPool only changes how they are handed out)."""
-
 
 def _ttl_ms(ttl: float | None) -> int | None:
     """Seconds to whole milliseconds, rounded up so a key never expires early.
@@ -212,20 +78,6 @@ def _ttl_ms(ttl: float | None) -> int | None:
 
 
 
-
-
-def _secret_forms(secret: object) -> set[str]:
-    """A secret as it may appear in text: raw and URL-encoded."""
-    if not isinstance(secret, str) or not secret:
-        return set()
-    return {secret, quote(secret, safe=""), quote(secret)}
-
-
-def _describe(kwargs: dict[str, Any]) -> str:
-    """Where a connection goes, without credentials."""
-    if kwargs.get("path"):
-        return f"unix:{kwargs['path']}"
-    return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
 
 
 class RedisStore:
@@ -243,8 +95,8 @@ class RedisStore:
             raise ValueError("RedisStore needs a client created with decode_responses=True")
         self._client = client
         self._ns = _check_str("namespace", namespace)
-        self._where = _describe(kwargs)
-        self._secrets: set[str] = _secret_forms(kwargs.get("password"))
+        self._where = describe(kwargs)
+        self._secrets: set[str] = secret_forms(kwargs.get("password"))
         self._sentinel: Sentinel | None = None
         self._clock = clock
         self._breaker = breaker
@@ -252,12 +104,12 @@ class RedisStore:
         self._next_probe = 0.0
         # register_script does no I/O; the scripts are loaded on first use and
         # reloaded automatically (NOSCRIPT) after a restart empties the script cache.
-        self._replace_script = client.register_script(_REPLACE_LUA)
-        self._add_all_script = client.register_script(_ADD_ALL_LUA)
-        self._incr_script = client.register_script(_INCR_LUA)
-        self._read_and_count_script = client.register_script(_READ_AND_COUNT_LUA)
-        self._read_for_cache_script = client.register_script(_READ_FOR_CACHE_LUA)
-        self._add_counts_script = client.register_script(_ADD_COUNTS_LUA)
+        self._replace_script = client.register_script(REPLACE_LUA)
+        self._add_all_script = client.register_script(ADD_ALL_LUA)
+        self._incr_script = client.register_script(INCR_LUA)
+        self._read_and_count_script = client.register_script(READ_AND_COUNT_LUA)
+        self._read_for_cache_script = client.register_script(READ_FOR_CACHE_LUA)
+        self._add_counts_script = client.register_script(ADD_COUNTS_LUA)
 
     @classmethod
     def from_url(cls, url: str, *, namespace: str = DEFAULT_NAMESPACE, breaker: float = BREAKER_SECONDS,
@@ -279,7 +131,7 @@ class RedisStore:
                 "(percent-encode special characters in the password)"
             ) from None
         store = cls(Redis.from_pool(pool), namespace=namespace, breaker=breaker)
-        store._secrets |= _secret_forms(password)
+        store._secrets |= secret_forms(password)
         return store
 
     @classmethod
@@ -311,12 +163,12 @@ class RedisStore:
             **(sentinel_kwargs or {}),
         }
         sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_options, **options)
-        client = sentinel.master_for(master, connection_pool_class=_BlockingSentinelPool)
+        client = sentinel.master_for(master, connection_pool_class=BlockingSentinelPool)
         store = cls(client, namespace=namespace, breaker=breaker)
         store._sentinel = sentinel
         store._where = f"sentinel service {master!r} via " + ",".join(f"{h}:{p}" for h, p in sentinels)
-        store._secrets |= _secret_forms(options.get("password"))
-        store._secrets |= _secret_forms(sentinel_options.get("password"))
+        store._secrets |= secret_forms(options.get("password"))
+        store._secrets |= secret_forms(sentinel_options.get("password"))
         return store
 
     @property
