@@ -79,19 +79,20 @@ class WordingModel:
         self.trained_on: dict[str, str] = dict(data.get("trained_on", {}))
         self._intercepts: tuple[float, ...] = tuple(data["intercepts"])
         self._urgent_intercept = float(data["urgent_intercept"])
-        # Packed, because a dict of tuples of floats cost 16 MiB per loaded catalog: each
-        # feature maps to its row; a row's idf and urgent weight are in two arrays, and its
-        # label weights in two small arrays of its own (label indexes, weights).
-        self._rows: dict[str, int] = {}
-        self._idf = array("d")
-        self._urgent = array("d")
-        self._weights: list[tuple[array[int], array[float]]] = []
-        for row, (feature, (idf, urgent, weights)) in enumerate(data["table"].items()):
-            self._rows[feature] = row
-            self._idf.append(float(idf))
-            self._urgent.append(float(urgent))
-            self._weights.append((array("b", [int(i) for i, _ in weights]), array("d", [float(w) for _, w in weights])))
-        self._size = sum(len(w) for _, w in self._weights)
+        # Columns, not a row per feature: a dict of tuples of floats cost 16 MiB per
+        # loaded model and the parsed rows of a row-per-feature file several MiB more at
+        # start-up. Feature ``n`` has idf ``idf[n]`` and urgent weight ``urgent[n]``; its
+        # label weights are entries ``starts[n]`` to ``starts[n + 1]`` of ``label_of`` and
+        # ``weight``.
+        self._rows: dict[str, int] = {feature: n for n, feature in enumerate(data["features_list"])}
+        self._idf = array("d", data["idf"])
+        self._urgent = array("d", data["urgent"])
+        self._starts = array("l", data["starts"])
+        self._label_of = array("b", data["label_of"])
+        self._weight = array("d", data["weight"])
+        if not len(self._idf) == len(self._urgent) == len(self._rows) == len(self._starts) - 1:
+            raise ValueError("the model's columns disagree in length")
+        self._size = len(self._weight)
 
     def __eq__(self, other: object) -> bool:
         """Models trained on the same sets with the same results are equal (two loads of
@@ -121,13 +122,12 @@ class WordingModel:
         urgent_score = self._urgent_intercept
         if norm:
             scale = 1.0 / math.sqrt(norm)
-            table, urgent = self._weights, self._urgent
+            starts, label_of, weight, urgent = self._starts, self._label_of, self._weight, self._urgent
             for value, row in found:
                 x = value * scale
                 urgent_score += x * urgent[row]
-                labels, weights = table[row]
-                for i, w in zip(labels, weights, strict=True):
-                    scores[i] += x * w
+                for k in range(starts[row], starts[row + 1]):
+                    scores[label_of[k]] += x * weight[k]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         best = exps.index(1.0)  # exp(top - top): the best label's

@@ -62,30 +62,35 @@ def train() -> dict[str, object]:
     x = vectorizer.fit_transform(texts)
     owner = LogisticRegression(C=C, max_iter=5000).fit(x, [label(item) for item in items])
     urgent = LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit(x, [item.urgent for item in items])
-    table: dict[str, list[object]] = {}
+    features_list, idf, urgent_weights, starts, label_of, weight = [], [], [], [0], [], []
     for feature, column in sorted(vectorizer.vocabulary_.items()):
-        weights = [[i, round(float(w), 3)] for i, w in enumerate(owner.coef_[:, column]) if abs(w) >= PRUNE]
-        table[feature] = [round(float(vectorizer.idf_[column]), 4), round(float(urgent.coef_[0, column]), 3), weights]
+        features_list.append(feature)
+        idf.append(round(float(vectorizer.idf_[column]), 4))
+        urgent_weights.append(round(float(urgent.coef_[0, column]), 3))
+        for i, w in enumerate(owner.coef_[:, column]):
+            if abs(w) >= PRUNE:
+                label_of.append(i)
+                weight.append(round(float(w), 3))
+        starts.append(len(weight))
     return {
         "features": FEATURES,
         "trained_on": fingerprints(),
         "labels": [str(c) for c in owner.classes_],
         "intercepts": [round(float(b), 4) for b in owner.intercept_],
         "urgent_intercept": round(float(urgent.intercept_[0]), 4),
-        "table": table,
+        "features_list": features_list,
+        "idf": idf,
+        "urgent": urgent_weights,
+        "starts": starts,
+        "label_of": label_of,
+        "weight": weight,
     }
 
 
 def write(model: dict[str, object], path: Path) -> None:
-    """One table entry per line, so a retrained model diffs line by line."""
-    table = model["table"]
-    assert isinstance(table, dict)
-    head = {k: v for k, v in model.items() if k != "table"}
-    lines = [json.dumps(head, ensure_ascii=False)[:-1] + ', "table": {']
-    entries = [f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(v)}" for k, v in table.items()]
-    lines.append(",\n".join(entries))
-    lines.append("}}\n")
-    path.write_text("\n".join(lines), encoding="utf-8")
+    """One field per line: the columns are long, and a retrained model then diffs by field."""
+    lines = [f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}" for key, value in model.items()]
+    path.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,9 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     model = train()
     write(model, args.out)
-    table = model["table"]
-    assert isinstance(table, dict)
-    print(f"wrote {args.out}: {len(model['labels'])} labels, {len(table)} features")  # type: ignore[arg-type]
+    print(f"wrote {args.out}: {len(model['labels'])} labels, {len(model['features_list'])} features")  # type: ignore[arg-type]
     return 0
 
 
