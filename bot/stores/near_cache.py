@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.stores.arguments import check_ttl
+from bot.stores.count_leases import Leases
 from bot.stores.redis import RedisStore
 from handlers.ports import StoreUnavailable
 
@@ -61,44 +62,6 @@ class _Count:
     pending: int
     ttl: float
     until: float
-
-
-MAX_BLOCK = 1024
-"""Most numbers reserved at once for a limited counter. Blocks are an eighth of what is
-left of the limit, so with real limits (tens a minute) they are a few numbers; the cap
-only matters for very high limits, where a small one would cost a round trip every few
-turns."""
-
-
-@dataclass(slots=True)
-class _Lease:
-    """Numbers of a limited counter reserved in Redis for this process, not used yet."""
-
-    ranges: list[list[int]]
-    highest: int
-    limit: int
-    ttl: float
-    until: float
-    refilling: bool = False
-
-    def take(self) -> int | None:
-        while self.ranges:
-            first = self.ranges[0]
-            if first[0] <= first[1]:
-                first[0] += 1
-                return first[0] - 1
-            self.ranges.pop(0)
-        return None
-
-    def left(self) -> int:
-        return sum(max(0, end - start + 1) for start, end in self.ranges)
-
-    def block(self) -> int:
-        """How many numbers to reserve next: none near the limit, else an eighth of
-        what is left, at most ``MAX_BLOCK``."""
-        room = self.limit - self.highest
-        size = min(MAX_BLOCK, room // 8)
-        return size if size >= 2 and self.highest + 2 * size <= self.limit else 0
 
 
 class NearCache:
@@ -130,7 +93,7 @@ class NearCache:
         self._clock = clock
         self._values: dict[str, tuple[float, str | None]] = {}
         self._counts: dict[str, _Count] = {}
-        self._leases: dict[str, _Lease] = {}
+        self._leases = Leases(store, self._max, self._track)
         self._inflight: dict[str, int] = {}
         """Limited counters' numbers being fetched from Redis one by one right now: while
         any are, the turns already sent are a burst, and a block reserved as their answers
@@ -295,52 +258,13 @@ class NearCache:
     # -- Store ---------------------------------------------------------------------------
 
     def _ticket(self, counter: str, now: float) -> int | None:
-        """A number from this process' lease on ``counter``, if it holds one.
-
-        An empty lease is refilled here too, even while turns are fetching numbers one by
-        one: this turn came after Redis answered one of them, so the traffic goes on and
-        a block will be used. Leaving the refill to the moment nothing is in flight
-        (``_leased``) never came under steady concurrent load: at 16 concurrent turns
-        every turn of the minute went to Redis (``./dev bench``'s Redis row, 0.6x).
-        """
-        lease = self._leases.get(counter)
-        if lease is None or lease.until <= now:
-            return None
-        ticket = lease.take()
-        self._refill(counter, lease)
-        return ticket
+        return self._leases.ticket(counter, now)
 
     def _leased(self, counter: str, total: int, limit: int, ttl: float, now: float) -> None:
-        """Redis just handed out ``total`` for ``counter``: note it, and reserve a block
-        ahead if the counter is far from its limit."""
-        lease = self._leases.get(counter)
-        if lease is None or lease.until <= now:
-            if len(self._leases) >= self._max:
-                self._leases.clear()
-            lease = self._leases[counter] = _Lease([], total, limit, ttl, now + ttl)
-        lease.highest = max(lease.highest, total)
-        if not self._inflight.get(counter):
-            self._refill(counter, lease)
+        self._leases.leased(counter, total, limit, ttl, now, busy=bool(self._inflight.get(counter)))
 
-    def _refill(self, counter: str, lease: _Lease) -> None:
-        if lease.refilling or lease.left() > lease.block() // 2:
-            return
-        size = lease.block()
-        if not size:
-            return
-        lease.refilling = True
-
-        async def reserve() -> None:
-            try:
-                [total] = await self.store.add_counts([(counter, size, lease.ttl)])
-                lease.ranges.append([total - size + 1, total])
-                lease.highest = max(lease.highest, total)
-            except StoreUnavailable:
-                pass  # turns take their numbers from Redis one by one meanwhile
-            finally:
-                lease.refilling = False
-
-        task = asyncio.get_running_loop().create_task(reserve())
+    def _track(self, task: asyncio.Task[None]) -> None:
+        """Keep a reservation task with the listener's, so ``close`` waits for it too."""
         self._tasks.append(task)
         task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
 
@@ -449,7 +373,7 @@ class NearCache:
 
     async def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
         self._counts.pop(key, None)
-        self._leases.pop(key, None)
+        self._leases.forget(key)
         try:
             await self.store.set(key, value, ttl=ttl)
         finally:
@@ -494,7 +418,7 @@ class NearCache:
 
     async def delete(self, key: str) -> None:
         self._counts.pop(key, None)
-        self._leases.pop(key, None)
+        self._leases.forget(key)
         try:
             await self.store.delete(key)
         finally:
