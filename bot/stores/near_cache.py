@@ -56,12 +56,17 @@ RESUBSCRIBE = (0.05, 2.0)
 @dataclass(slots=True)
 class _Count:
     """A counter as this process knows it: Redis' total when last seen, plus the
-    increments made here since and not yet added there."""
+    increments made here since: on their way there (``sending``) or not sent yet."""
 
     known: int
     pending: int
     ttl: float
     until: float
+    sending: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.known + self.sending + self.pending
 
 
 class NearCache:
@@ -232,16 +237,21 @@ class NearCache:
             return
         # Taken out of pending before the call: a direct call on the counter meanwhile
         # (``_settle``) must not add them a second time.
+        # Counted as ``sending`` until Redis answers, so a turn counted meanwhile still
+        # sees them (known + sending + pending), not a total that lost them for a moment.
         for _, count, amount in batch:
             count.pending -= amount
+            count.sending += amount
         try:
             totals = await self.store.add_counts([(key, amount, count.ttl) for key, count, amount in batch])
         except BaseException:
             for key, count, amount in batch:
+                count.sending -= amount
                 if self._counts.get(key) is count:  # still counted here: try again next batch
                     count.pending += amount
             raise
-        for (_, count, _), total in zip(batch, totals, strict=True):
+        for (_, count, amount), total in zip(batch, totals, strict=True):
+            count.sending -= amount
             count.known = total
 
     async def _changed(self, key: str) -> None:
@@ -321,7 +331,7 @@ class NearCache:
         if count is None or count.until <= now:
             return None
         count.pending += 1
-        return count.known + count.pending
+        return count.total
 
     async def _fetch(self, keys: list[str], counters: list[str], limited: dict[str, int], ttl: float
                      ) -> tuple[list[str | None], list[int]]:
