@@ -29,9 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ROOT, Children, free_port
+from bench.common import ROOT, Children
 from bench.loadgen import closed_loop
-from bench.run import QUICK, Mode, capture_view, fakes_call, first_success, flush_redis, prepare, scenario_for, wait_http
+from bench.run import QUICK, Mode, capture_view, first_success, fresh_launch, prepare, scenario_for, wait_http
 
 
 def total_ir(dump: Path) -> int:
@@ -80,14 +80,7 @@ async def measure(args: argparse.Namespace) -> int:
             print(f"unknown or unavailable target {args.target!r}", flush=True)
             return 2
         target = targets[0]
-        if target.store == "redis":
-            flush_redis(run.env.redis_url)
-        await fakes_call(run, "POST", "/_bench/reset")
-        port = free_port()
-        argv = list(target.argv)
-        env = {**target.env, "PORT": str(port)}
-        if not target.bot:
-            argv += ["--port", str(port)]
+        argv, env, port = await fresh_launch(run, target)
         dump = out / "callgrind.out"
         wrapped = ["valgrind", "--tool=callgrind", f"--instr-atstart={'yes' if args.cold else 'no'}",
                    f"--callgrind-out-file={dump}", *argv]

@@ -407,8 +407,9 @@ def flush_redis(url: str) -> None:
         client.close()
 
 
-async def start_target(run: Run, target: Target, round_no: int) -> tuple[Child, str, float, float]:
-    """Spawn the target pinned to the server core; (child, base URL, spawn->/healthz, spawn->first real answer)."""
+async def fresh_launch(run: Run, target: Target) -> tuple[list[str], dict[str, str], int]:
+    """A clean slate for one start of ``target`` (Redis flushed, fakes reset) and the
+    command, environment and port to start it with."""
     if target.store == "redis":
         flush_redis(run.env.redis_url)
     await fakes_call(run, "POST", "/_bench/reset")
@@ -417,6 +418,12 @@ async def start_target(run: Run, target: Target, round_no: int) -> tuple[Child, 
     env = {**target.env, "PORT": str(port)}
     if not target.bot:
         argv += ["--port", str(port)]
+    return argv, env, port
+
+
+async def start_target(run: Run, target: Target, round_no: int) -> tuple[Child, str, float, float]:
+    """Spawn the target pinned to the server core; (child, base URL, spawn->/healthz, spawn->first real answer)."""
+    argv, env, port = await fresh_launch(run, target)
     if target.key == "botbuilder" and "auth OFF" in target.note:
         argv = [a if a != "on" else "off" for a in argv]
     child = run.children.spawn(f"{target.key}-r{round_no}", argv, cpu=run.env.server_cpu, env=env)

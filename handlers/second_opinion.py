@@ -75,11 +75,9 @@ def _route_for(index: Index, found: Match, target: str) -> str | None:
     (a ticket about a cross-connect: the portal's network ticket, under trouble), or
     failing that the first topic of ``target`` in routing.yaml."""
     for candidate in found.candidates:
-        family = [candidate.route]
-        for route in family:
+        for route in (candidate.route, *_narrower(index, candidate.route)):
             if index.targets.get(route) == target:
                 return route
-            family.extend(index.children.get(route, ()))
     return next((route for route in index.top_level if index.targets.get(route) == target), None)
 
 
@@ -91,12 +89,12 @@ def _fact_owner(index: Index, fact: str) -> str | None:
 def _under(index: Index, route: str, target: str, found: Match) -> bool:
     """``route`` is narrower than a topic of ``target`` that the words found (a ticket
     about a network fault: the portal's network ticket, under the desk's trouble topic)."""
-    for candidate in found.candidates:
-        if index.targets.get(candidate.route) != target:
-            continue
-        family = list(index.children.get(candidate.route, ()))
-        for each in family:
-            if each == route:
-                return True
-            family.extend(index.children.get(each, ()))
-    return False
+    return any(index.targets.get(c.route) == target and route in _narrower(index, c.route) for c in found.candidates)
+
+
+def _narrower(index: Index, route: str) -> list[str]:
+    """Every topic under ``route``, breadth first."""
+    found = list(index.children.get(route, ()))
+    for each in found:
+        found.extend(index.children.get(each, ()))
+    return found
